@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/issues.js';
+import { runStart } from './start.js';
+import { runValidate } from './validate.js';
+
+const USAGE = `Usage: breakerbox <command> [options]
+
+Commands:
+  start     --config <file> [--host <addr>] [--port <n>]   serve the gateway
+  validate  --config <file>                                check a config; exit 1 on errors
+
+Options:
+  -c, --config <file>   YAML or JSON config (see docs/configuration.md)
+  -h, --help            show this help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 1 : 0;
+  }
+  if (values.config === undefined) {
+    process.stderr.write(`breakerbox ${command}: --config <file> is required\n\n${USAGE}`);
+    return 1;
+  }
+  switch (command) {
+    case 'start':
+      return runStart(values.config, { host: values.host, port: values.port });
+    case 'validate':
+      return runValidate(values.config);
+    default:
+      process.stderr.write(`breakerbox: unknown command "${command}"\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`breakerbox: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

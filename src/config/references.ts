@@ -1,0 +1,65 @@
+import type { ConfigIssue } from './issues.js';
+import { VENDOR_DEFAULT_BASE_URLS } from './vendor-names.js';
+
+/**
+ * Checks that cross-references resolve (targets name defined providers, keys name defined models).
+ * Runs on the raw document next to the schema, so these errors are reported together with shape
+ * errors instead of only after every shape error is fixed.
+ */
+export function checkReferences(raw: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const root = asRecord(raw);
+  if (!root) return issues;
+  const providers = asRecord(root.providers) ?? {};
+  const models = asRecord(root.models) ?? {};
+  const providerNames = Object.keys(providers);
+
+  for (const [modelName, model] of Object.entries(models)) {
+    const targets = asRecord(model)?.targets;
+    if (!Array.isArray(targets)) continue;
+    targets.forEach((target: unknown, index) => {
+      const provider = asRecord(target)?.provider;
+      if (typeof provider === 'string' && !providerNames.includes(provider)) {
+        const known = providerNames.length > 0 ? providerNames.join(', ') : 'none defined';
+        issues.push({
+          path: ['models', modelName, 'targets', index, 'provider'],
+          message: `unknown provider ${JSON.stringify(provider)} (defined providers: ${known})`,
+        });
+      }
+    });
+  }
+
+  for (const [name, provider] of Object.entries(providers)) {
+    const fields = asRecord(provider);
+    if (fields?.type !== 'openai-compatible' || fields.base_url !== undefined) continue;
+    const vendor = typeof fields.vendor === 'string' ? fields.vendor : 'generic';
+    if (!(vendor in VENDOR_DEFAULT_BASE_URLS)) {
+      issues.push({ path: ['providers', name, 'base_url'], message: `required for vendor "${vendor}" (it has no default address)` });
+    }
+  }
+
+  const auth = asRecord(root.auth);
+  const keys = auth?.api_keys;
+  if (auth?.disabled !== true && (!Array.isArray(keys) || keys.length === 0)) {
+    issues.push({
+      path: ['auth', 'api_keys'],
+      message: 'no API keys configured; add one, or set auth.disabled: true for local experiments',
+    });
+  }
+  if (Array.isArray(keys)) {
+    keys.forEach((key: unknown, index) => {
+      const allowed = asRecord(key)?.models;
+      if (!Array.isArray(allowed)) return;
+      for (const name of allowed) {
+        if (typeof name === 'string' && !(name in models)) {
+          issues.push({ path: ['auth', 'api_keys', index, 'models'], message: `unknown model ${JSON.stringify(name)}` });
+        }
+      }
+    });
+  }
+  return issues;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

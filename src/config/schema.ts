@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { OPENAI_COMPATIBLE_VENDOR_NAMES } from './vendor-names.js';
+
+/**
+ * The config schema: the one source for validation, the editor JSON Schema
+ * (schema/breakerbox.schema.json) and the key reference in docs/configuration.md.
+ * Every object is strict, so a misspelt key is an error with its path, never silently ignored.
+ */
+
+const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
+const SIZE_FACTORS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** Bytes as a number or a string such as "20mb". */
+const byteSize = z
+  .union([z.number().int().positive(), z.string().regex(SIZE_PATTERN, 'expected a size such as 512kb or 20mb')])
+  .transform((value) => {
+    if (typeof value === 'number') return value;
+    const match = SIZE_PATTERN.exec(value.trim()) as RegExpExecArray;
+    return Math.round(Number(match[1]) * (SIZE_FACTORS[(match[2] ?? 'b').toLowerCase()] ?? 1));
+  });
+
+const milliseconds = z.number().int().positive();
+
+const timeoutsSchema = z
+  .strictObject({
+    connect_ms: milliseconds.default(10_000).describe('Time to open the TCP/TLS connection to the upstream.'),
+    first_byte_ms: milliseconds
+      .default(120_000)
+      .describe('Streaming: time from sending the request to the first streamed event.'),
+    idle_ms: milliseconds.default(60_000).describe('Streaming: longest allowed gap between two streamed events.'),
+    total_ms: milliseconds
+      .default(600_000)
+      .describe('Non-streaming: time for the whole upstream answer (streams are bounded by idle_ms instead).'),
+  })
+  .describe('Upstream timeouts. A timeout gives 504, or a terminal stream error once streaming has begun.');
+
+const headersSchema = z
+  .record(z.string(), z.string())
+  .describe('Extra headers sent on every upstream request (values may use ${env:NAME}).');
+
+const httpProviderFields = {
+  timeouts: timeoutsSchema.prefault({}),
+  max_connections: z
+    .number()
+    .int()
+    .positive()
+    .default(1024)
+    .describe('Most open connections to this upstream; long-lived streams each hold one.'),
+  headers: headersSchema.optional(),
+  trust: z
+    .enum(['internal', 'external'])
+    .default('external')
+    .describe('Whether the provider runs inside your trust boundary (used by guardrail egress rules).'),
+};
+
+const openaiProviderSchema = z
+  .strictObject({
+    type: z.literal('openai'),
+    api_key: z.string().min(1).describe('OpenAI API key. Use ${env:OPENAI_API_KEY}; never commit it.'),
+    base_url: z.url().default('https://api.openai.com/v1').describe('API base URL, up to and including /v1.'),
+    organization: z.string().optional().describe('Sent as OpenAI-Organization.'),
+    project: z.string().optional().describe('Sent as OpenAI-Project.'),
+    ...httpProviderFields,
+  })
+  .describe('The official OpenAI API.');
+
+const openaiCompatibleProviderSchema = z
+  .strictObject({
+    type: z.literal('openai-compatible'),
+    vendor: z
+      .enum(OPENAI_COMPATIBLE_VENDOR_NAMES)
+      .default('generic')
+      .describe('Which server this is, so its known quirks are handled (see docs/providers.md).'),
+    base_url: z
+      .url()
+      .optional()
+      .describe('API base URL up to and including the version path, e.g. http://127.0.0.1:8000/v1. Hosted vendors have a default; generic and vllm need it.'),
+    api_key: z.string().min(1).optional().describe('Bearer key, when the server needs one.'),
+    ...httpProviderFields,
+  })
+  .describe('Any server speaking the OpenAI API: vLLM, Ollama, Groq, Mistral, Together, DeepSeek, OpenRouter, ...');
+
+const mockFailureSchema = z
+  .strictObject({
+    status: z.number().int().min(400).max(599).optional().describe('Answer every request with this HTTP status.'),
+    retry_after_s: z.number().int().nonnegative().optional().describe('Retry-After seconds sent with `status`.'),
+    slow_start_ms: z.number().int().nonnegative().optional().describe('Extra delay before the first token.'),
+    stall_after_tokens: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('Streams stop sending (without closing) after this many tokens.'),
+    disconnect_after_tokens: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('Streams break off, as a dropped connection, after this many tokens.'),
+  })
+  .describe('Failure injection for every request; a request header can pick one per request (docs/providers.md).');
+
+const mockProviderSchema = z
+  .strictObject({
+    type: z.literal('mock'),
+    reply: z
+      .strictObject({
+        mode: z.enum(['lorem', 'fixed', 'echo']).default('lorem').describe('lorem: N tokens of lorem ipsum; fixed: `text`; echo: the last user message.'),
+        text: z.string().default('Hello from the Breakerbox mock provider.').describe('The reply in fixed mode.'),
+        tokens: z.number().int().positive().max(100_000).default(48).describe('Reply length in lorem mode, in tokens.'),
+      })
+      .prefault({})
+      .describe('What the mock answers.'),
+    ttft_ms: z.number().int().nonnegative().default(0).describe('Delay before the first token.'),
+    tokens_per_second: z
+      .number()
+      .nonnegative()
+      .default(0)
+      .describe('Streaming pace; 0 sends all tokens at once.'),
+    embedding_dimensions: z.number().int().positive().max(8192).default(256).describe('Length of mock embedding vectors.'),
+    failure: mockFailureSchema.optional(),
+    timeouts: timeoutsSchema.prefault({}),
+    header_control: z
+      .boolean()
+      .default(true)
+      .describe('Honour the `x-mock-behavior` request header (failure injection per request).'),
+    trust: httpProviderFields.trust,
+  })
+  .describe('The built-in deterministic fake LLM: no network, for the quick start, tests and benchmarks.');
+
+export const PROVIDER_TYPES = ['openai', 'openai-compatible', 'mock'] as const;
+
+function describeBadProviderType(type: unknown): string {
+  const expected = `expected one of: ${PROVIDER_TYPES.join(', ')}`;
+  return type === undefined ? `missing provider type (${expected})` : `unknown provider type ${JSON.stringify(type)} (${expected})`;
+}
+
+const providerSchema = z.discriminatedUnion('type', [openaiProviderSchema, openaiCompatibleProviderSchema, mockProviderSchema], {
+  error: (issue) =>
+    issue.code === 'invalid_union'
+      ? describeBadProviderType((issue.input as { type?: unknown } | undefined)?.type)
+      : undefined,
+});
+
+const targetSchema = z.strictObject({
+  provider: z.string().min(1).describe('Name of an entry under `providers`.'),
+  model: z.string().min(1).describe('The model name the upstream knows, e.g. gpt-4o-mini.'),
+  params: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Request fields forced on every call to this target, e.g. { temperature: 0.2 } (OpenAI field names).'),
+});
+
+const modelSchema = z
+  .strictObject({
+    description: z.string().optional().describe('Free text, for people.'),
+    targets: z.array(targetSchema).min(1).describe('Where requests for this name go; the first healthy target serves.'),
+  })
+  .describe('A public model name clients use.');
+
+const apiKeySchema = z.strictObject({
+  name: z.string().min(1).describe('A label for logs and records.'),
+  key: z.string().min(8).describe('The secret clients send. Use ${env:NAME} outside local demos.'),
+  models: z.array(z.string()).optional().describe('Public model names this key may use; all when omitted.'),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().default('127.0.0.1').describe('Address to bind. Loopback by default; use 0.0.0.0 to serve a network.'),
+        port: z.number().int().min(0).max(65_535).default(8080).describe('TCP port; 0 picks a free one.'),
+        max_body_bytes: byteSize.default(20 * 1024 * 1024).describe('Largest request body (number of bytes, or "20mb").'),
+        shutdown_grace_ms: milliseconds.default(10_000).describe('On SIGTERM, how long open requests may finish.'),
+        keep_alive_timeout_ms: milliseconds.default(65_000).describe('Idle keep-alive time for client connections.'),
+      })
+      .prefault({})
+      .describe('The HTTP listener.'),
+    auth: z
+      .strictObject({
+        disabled: z.boolean().default(false).describe('Serve without API keys. Only for local experiments.'),
+        api_keys: z.array(apiKeySchema).default([]).describe('Static API keys.'),
+      })
+      .prefault({})
+      .describe('Who may call the gateway.'),
+    providers: z.record(z.string().min(1), providerSchema).describe('Upstream providers by name, referenced from model targets.'),
+    models: z.record(z.string().regex(/^\S+$/, 'model names contain no spaces'), modelSchema).describe('Public model names.'),
+    logging: z
+      .strictObject({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written.'),
+        requests: z.boolean().default(true).describe('Write one line per request.'),
+      })
+      .prefault({})
+      .describe('Structured JSON logs on stdout.'),
+  });
+
+/** A validated config with defaults applied. */
+export type Config = z.output<typeof configSchema>;
+export type ProviderConfig = Config['providers'][string];
+export type TimeoutsConfig = z.output<typeof timeoutsSchema>;
+export type MockProviderConfig = z.output<typeof mockProviderSchema>;
+export type MockFailureConfig = z.output<typeof mockFailureSchema>;
+export type OpenAIProviderConfig = z.output<typeof openaiProviderSchema>;
+export type OpenAICompatibleProviderConfig = z.output<typeof openaiCompatibleProviderSchema>;

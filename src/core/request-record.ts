@@ -1,0 +1,45 @@
+import { channel } from 'node:diagnostics_channel';
+import type { Usage } from './canonical.js';
+import type { ErrorCode } from './errors.js';
+
+/** One attempt at one target within a request. */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  outcome: 'ok' | ErrorCode;
+  durationMs: number;
+}
+
+/**
+ * What the settle phase publishes once per request, on success, error and client abort alike.
+ * Logs, metrics, the ledger and traces subscribe; the hot path never calls them directly.
+ */
+export interface RequestRecord {
+  requestId: string;
+  startedAt: number;
+  method: string;
+  path: string;
+  endpoint: 'chat' | 'embeddings' | 'models' | 'health' | 'other';
+  dialect: string | undefined;
+  status: number;
+  errorCode: ErrorCode | undefined;
+  keyName: string | undefined;
+  requestedModel: string | undefined;
+  provider: string | undefined;
+  servedModel: string | undefined;
+  stream: boolean;
+  usage: Usage | undefined;
+  attempts: AttemptRecord[];
+  totalMs: number;
+  /** Streams only: request start to the first content sent to the client. */
+  ttftMs: number | undefined;
+  upstreamMs: number | undefined;
+  gatewayOverheadMs: number | undefined;
+}
+
+/** The channel settled requests are published on (node:diagnostics_channel, near free with no subscriber). */
+export const requestSettledChannel = channel('breakerbox:request:settled');
+
+export function publishRequestSettled(record: RequestRecord): void {
+  if (requestSettledChannel.hasSubscribers) requestSettledChannel.publish(record);
+}

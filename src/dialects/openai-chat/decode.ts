@@ -1,0 +1,161 @@
+import type { z } from 'zod';
+import type {
+  CanonicalMessage,
+  CanonicalRequest,
+  ContentPart,
+  EmbeddingsRequest,
+  ResponseFormat,
+  ToolChoice,
+} from '../../core/canonical.js';
+import { GatewayError } from '../../core/errors.js';
+import {
+  chatRequestSchema,
+  embeddingsRequestSchema,
+  MODELLED_CHAT_FIELDS,
+  type OpenAIChatRequest,
+  type OpenAIContent,
+  type OpenAIMessage,
+} from './request-schema.js';
+
+export const OPENAI_DIALECT = 'openai-chat';
+
+/** Validates an OpenAI chat body and maps it to canonical form, keeping the body as the source. */
+export function decodeChatRequest(body: unknown): CanonicalRequest {
+  const parsed = chatRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidRequest(parsed.error);
+  const input = parsed.data;
+  const request: CanonicalRequest = {
+    model: input.model,
+    messages: input.messages.map(decodeMessage),
+    stream: input.stream === true,
+    streamUsage: input.stream === true && input.stream_options?.include_usage === true,
+    extra: collectExtra(input),
+    source: { dialect: OPENAI_DIALECT, body: body as Record<string, unknown> },
+  };
+  const maxTokens = input.max_completion_tokens ?? input.max_tokens;
+  if (maxTokens != null) request.maxTokens = maxTokens;
+  if (input.temperature != null) request.temperature = input.temperature;
+  if (input.top_p != null) request.topP = input.top_p;
+  if (input.n != null) request.n = input.n;
+  if (input.stop != null) request.stop = typeof input.stop === 'string' ? [input.stop] : input.stop;
+  if (input.seed != null) request.seed = input.seed;
+  if (input.presence_penalty != null) request.presencePenalty = input.presence_penalty;
+  if (input.frequency_penalty != null) request.frequencyPenalty = input.frequency_penalty;
+  if (input.tools) request.tools = input.tools.map((tool) => decodeTool(tool.function));
+  if (input.tool_choice !== undefined) request.toolChoice = decodeToolChoice(input.tool_choice);
+  if (input.parallel_tool_calls !== undefined) request.parallelToolCalls = input.parallel_tool_calls;
+  if (input.response_format) request.responseFormat = decodeResponseFormat(input.response_format);
+  if (input.reasoning_effort != null) request.reasoningEffort = input.reasoning_effort;
+  if (input.user !== undefined) request.user = input.user;
+  if (input.metadata) request.metadata = input.metadata;
+  return request;
+}
+
+export function decodeEmbeddingsRequest(body: unknown): EmbeddingsRequest {
+  const parsed = embeddingsRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidRequest(parsed.error);
+  const { model, input, dimensions, encoding_format: encodingFormat, user, ...extra } = parsed.data;
+  const request: EmbeddingsRequest = { model, input, extra, source: { dialect: OPENAI_DIALECT, body: body as Record<string, unknown> } };
+  if (dimensions !== undefined) request.dimensions = dimensions;
+  if (encodingFormat !== undefined) request.encodingFormat = encodingFormat;
+  if (user !== undefined) request.user = user;
+  return request;
+}
+
+function decodeMessage(message: OpenAIMessage): CanonicalMessage {
+  switch (message.role) {
+    case 'assistant': {
+      const decoded: CanonicalMessage = { role: 'assistant', content: message.content == null ? null : decodeContent(message.content) };
+      if (message.name !== undefined) decoded.name = message.name;
+      if (message.tool_calls && message.tool_calls.length > 0) {
+        decoded.toolCalls = message.tool_calls.map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments }));
+      }
+      return decoded;
+    }
+    case 'tool':
+      return { role: 'tool', content: decodeContent(message.content), toolCallId: message.tool_call_id };
+    default: {
+      const decoded: CanonicalMessage = { role: message.role, content: decodeContent(message.content) };
+      if (message.name !== undefined) decoded.name = message.name;
+      return decoded;
+    }
+  }
+}
+
+function decodeContent(content: OpenAIContent): string | ContentPart[] {
+  if (typeof content === 'string') return content;
+  return content.map((part): ContentPart => {
+    if (part.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text };
+    if (part.type === 'image_url' && isImageUrl(part.image_url)) return decodeImage(part.image_url.url, part.image_url.detail);
+    return { type: 'opaque', dialect: OPENAI_DIALECT, value: part };
+  });
+}
+
+function isImageUrl(value: unknown): value is { url: string; detail?: 'auto' | 'low' | 'high' } {
+  return typeof value === 'object' && value !== null && typeof (value as { url?: unknown }).url === 'string';
+}
+
+const DATA_URL = /^data:([^;,]+);base64,/;
+
+function decodeImage(url: string, detail: 'auto' | 'low' | 'high' | undefined): ContentPart {
+  const match = DATA_URL.exec(url);
+  const part: ContentPart = match
+    ? { type: 'image', base64: url.slice(match[0].length), mediaType: match[1] as string }
+    : { type: 'image', url };
+  if (detail !== undefined) part.detail = detail;
+  return part;
+}
+
+function decodeTool(fn: NonNullable<OpenAIChatRequest['tools']>[number]['function']) {
+  const tool: NonNullable<CanonicalRequest['tools']>[number] = { name: fn.name };
+  if (fn.description !== undefined) tool.description = fn.description;
+  if (fn.parameters !== undefined) tool.parameters = fn.parameters;
+  if (fn.strict != null) tool.strict = fn.strict;
+  return tool;
+}
+
+function decodeToolChoice(choice: NonNullable<OpenAIChatRequest['tool_choice']>): ToolChoice {
+  return typeof choice === 'string' ? choice : { name: choice.function.name };
+}
+
+function decodeResponseFormat(format: NonNullable<OpenAIChatRequest['response_format']>): ResponseFormat {
+  if (format.type !== 'json_schema') return { type: format.type };
+  const spec = format.json_schema;
+  const decoded: ResponseFormat = { type: 'json_schema', name: spec.name };
+  if (spec.schema !== undefined) decoded.schema = spec.schema;
+  if (spec.strict != null) decoded.strict = spec.strict;
+  if (spec.description !== undefined) decoded.description = spec.description;
+  return decoded;
+}
+
+function collectExtra(input: OpenAIChatRequest): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    if (!MODELLED_CHAT_FIELDS.has(key)) extra[key] = (input as Record<string, unknown>)[key];
+  }
+  return extra;
+}
+
+/** The first validation problem as a 400 naming the field in OpenAI's `param` notation. */
+function invalidRequest(error: z.ZodError): GatewayError {
+  const issue = error.issues[0];
+  if (!issue) return new GatewayError('BB_INVALID_REQUEST', 'The request body is invalid.');
+  const param = formatParam(issue.path);
+  const detail = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is required' : describeIssue(issue);
+  const message = param ? `Invalid request: '${param}' ${detail}.` : `Invalid request: ${detail}.`;
+  return new GatewayError('BB_INVALID_REQUEST', message, param ? { param } : {});
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const text = issue.message.replace(/^Invalid input: /, '');
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function formatParam(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+import type { CanonicalRequest, StreamEvent } from '../../core/canonical.js';
+import type { GatewayError } from '../../core/errors.js';
+import type { StreamEncoder } from '../dialect.js';
+import { encodeFinishReason, encodeUsage } from './encode.js';
+import { openAIErrorObject } from './encode-error.js';
+import { OPENAI_DIALECT } from './decode.js';
+
+/**
+ * Encodes canonical events as OpenAI `chat.completion.chunk` SSE events. The first chunk of each
+ * choice carries the assistant role, as OpenAI's own streams do; usage goes out as a final
+ * chunk with empty `choices` only when the client asked for it.
+ */
+export class OpenAIStreamEncoder implements StreamEncoder {
+  private id = '';
+  private model = '';
+  private created = 0;
+  private readonly startedChoices = new Set<number>();
+
+  constructor(private readonly request: CanonicalRequest) {}
+
+  encode(event: StreamEvent): string {
+    switch (event.type) {
+      case 'raw':
+        return event.dialect === OPENAI_DIALECT ? `data: ${event.data}\n\n` : '';
+      case 'start':
+        this.id = event.id;
+        this.model = event.model;
+        this.created = event.created;
+        return '';
+      case 'text':
+        return this.chunk(event.index, { content: event.text }, null);
+      case 'tool-call': {
+        const call: Record<string, unknown> = { index: event.toolIndex };
+        if (event.id !== undefined) {
+          call.id = event.id;
+          call.type = 'function';
+        }
+        const fn: Record<string, string> = { arguments: event.argumentsDelta };
+        if (event.name !== undefined) fn.name = event.name;
+        call.function = fn;
+        return this.chunk(event.index, { tool_calls: [call] }, null);
+      }
+      case 'finish':
+        return this.chunk(event.index, {}, encodeFinishReason(event.reason));
+      case 'usage':
+        if (!this.request.streamUsage) return '';
+        return this.data({ choices: [], usage: encodeUsage(event.usage) });
+    }
+  }
+
+  end(): string {
+    return 'data: [DONE]\n\n';
+  }
+
+  /** OpenAI's own mid-stream error form: a data event holding an `error` object, then nothing. */
+  error(error: GatewayError): string {
+    return `data: ${JSON.stringify({ error: openAIErrorObject(error) })}\n\n`;
+  }
+
+  private chunk(index: number, delta: Record<string, unknown>, finishReason: string | null): string {
+    if (!this.startedChoices.has(index)) {
+      this.startedChoices.add(index);
+      delta = { role: 'assistant', ...(delta.content === undefined && delta.tool_calls === undefined ? { content: '' } : {}), ...delta };
+    }
+    return this.data({ choices: [{ index, delta, logprobs: null, finish_reason: finishReason }] });
+  }
+
+  private data(body: Record<string, unknown>): string {
+    const chunk = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, ...body };
+    return `data: ${JSON.stringify(chunk)}\n\n`;
+  }
+}

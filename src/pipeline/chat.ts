@@ -1,0 +1,87 @@
+import type { CanonicalRequest, StreamEvent } from '../core/canonical.js';
+import { toGatewayError } from '../core/errors.js';
+import type { ChatDialect } from '../dialects/dialect.js';
+import { executeChat, ExecutionError, type Execution } from '../routing/execute.js';
+import { estimatePromptTokens } from '../usage/token-estimate.js';
+import type { Exchange, Reply } from './exchange.js';
+import { RequestScope } from './request-scope.js';
+import { resolveModel, type Runtime } from './runtime.js';
+import type { ChatOutcome } from '../providers/provider-adapter.js';
+
+/** Headers from the client that reach the upstream (trace context only; never credentials). */
+const FORWARDED_HEADERS = ['traceparent', 'tracestate'] as const;
+
+/**
+ * A chat request through every phase: authenticate, receive, decode, admit, route and execute,
+ * respond, settle. Any failure becomes an error in the client's own dialect.
+ */
+export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchange: Exchange): Promise<Reply> {
+  const scope = new RequestScope(exchange, 'chat', dialect.name);
+  const record = scope.record;
+  try {
+    const principal = runtime.authenticate(exchange.headers);
+    record.keyName = principal.keyName;
+    const request = dialect.decodeChat(await scope.readJson());
+    record.requestedModel = request.model;
+    record.stream = request.stream;
+    const route = resolveModel(runtime, principal, request.model);
+    let execution: Execution<ChatOutcome>;
+    try {
+      execution = await executeChat(route, runtime.health, request, {
+        requestId: exchange.requestId,
+        signal: exchange.signal,
+        clientHeaders: exchange.headers,
+        forwardHeaders: pickForwardHeaders(exchange),
+      });
+    } catch (error) {
+      if (error instanceof ExecutionError) record.attempts = error.attempts;
+      throw error;
+    }
+    record.attempts = execution.attempts;
+    record.provider = execution.target.providerName;
+    record.servedModel = execution.target.model;
+    record.upstreamMs = execution.upstreamMs;
+    const outcome = execution.result;
+    if (outcome.kind === 'response') {
+      record.usage = outcome.response.usage;
+      const body = outcome.raw?.dialect === dialect.name ? outcome.raw.body : dialect.encodeChat(outcome.response, request);
+      return scope.json(200, body, scope.routingHeaders(scope.baseHeaders('application/json')));
+    }
+    const headers = scope.routingHeaders({ ...scope.baseHeaders('text/event-stream'), 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    return { status: 200, headers, stream: encodeStream(scope, dialect, request, outcome.events), onSettled: (info) => scope.settle(info) };
+  } catch (error) {
+    return scope.errorReply(error, dialect.encodeError);
+  }
+}
+
+/**
+ * Encodes events for the client, noting time to first content and usage on the way. A failure
+ * after the stream began becomes the dialect's terminal error event (headers are already sent).
+ */
+async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request: CanonicalRequest, events: AsyncIterable<StreamEvent>): AsyncGenerator<string> {
+  const record = scope.record;
+  const encoder = dialect.createStreamEncoder(request);
+  try {
+    for await (const event of events) {
+      if (event.type === 'usage') record.usage = event.usage;
+      else if (record.ttftMs === undefined && event.type !== 'start') record.ttftMs = scope.elapsedMs();
+      const text = encoder.encode(event);
+      if (text !== '') yield text;
+    }
+    yield encoder.end();
+  } catch (thrown) {
+    const error = toGatewayError(thrown, scope.exchange.requestId);
+    record.errorCode = error.code;
+    record.usage ??= { inputTokens: estimatePromptTokens(request), outputTokens: 0, estimated: true };
+    if (error.code !== 'BB_CLIENT_CLOSED' && !scope.exchange.signal.aborted) yield encoder.error(error);
+  }
+}
+
+function pickForwardHeaders(exchange: Exchange): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED_HEADERS) {
+    const value = exchange.headers[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}

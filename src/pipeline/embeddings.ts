@@ -1,0 +1,35 @@
+import { decodeEmbeddingsRequest, encodeEmbeddingsResponse, encodeOpenAIError, OPENAI_DIALECT } from '../dialects/openai-chat/index.js';
+import { executeEmbeddings, ExecutionError } from '../routing/execute.js';
+import type { Exchange, Reply } from './exchange.js';
+import { RequestScope } from './request-scope.js';
+import { resolveModel, type Runtime } from './runtime.js';
+
+/** `POST /v1/embeddings` (OpenAI shape) through the same phases as chat. */
+export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Promise<Reply> {
+  const scope = new RequestScope(exchange, 'embeddings', OPENAI_DIALECT);
+  const record = scope.record;
+  try {
+    const principal = runtime.authenticate(exchange.headers);
+    record.keyName = principal.keyName;
+    const request = decodeEmbeddingsRequest(await scope.readJson());
+    record.requestedModel = request.model;
+    const route = resolveModel(runtime, principal, request.model);
+    const execution = await executeEmbeddings(route, runtime.health, request, {
+      requestId: exchange.requestId,
+      signal: exchange.signal,
+      clientHeaders: exchange.headers,
+      forwardHeaders: {},
+    }).catch((error: unknown) => {
+      if (error instanceof ExecutionError) record.attempts = error.attempts;
+      throw error;
+    });
+    record.attempts = execution.attempts;
+    record.provider = execution.target.providerName;
+    record.servedModel = execution.target.model;
+    record.upstreamMs = execution.upstreamMs;
+    record.usage = { inputTokens: execution.result.usage.inputTokens, outputTokens: 0 };
+    return scope.json(200, encodeEmbeddingsResponse(execution.result), scope.routingHeaders(scope.baseHeaders('application/json')));
+  } catch (error) {
+    return scope.errorReply(error, encodeOpenAIError);
+  }
+}

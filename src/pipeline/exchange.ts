@@ -1,0 +1,36 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * One client request as the pipeline sees it. The server builds it; the pipeline never touches
+ * node:http. `readBody` enforces the body size limit while reading.
+ */
+export interface Exchange {
+  requestId: string;
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Aborted when the client disconnects before the reply is complete. */
+  signal: AbortSignal;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+  readBody(): Promise<Buffer>;
+}
+
+export interface SettleInfo {
+  /** Status actually sent (a stream that failed mid-way still sent 200). */
+  status: number;
+  /** The client went away before the reply was complete. */
+  clientClosed: boolean;
+}
+
+/** What the server writes back: a whole body, or SSE chunks written with backpressure. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body?: string;
+  stream?: AsyncIterable<string>;
+  /** Called once the reply is fully written or the client has gone; the settle phase hangs here. */
+  onSettled?: (info: SettleInfo) => void;
+}
+
+export type Handler = (exchange: Exchange) => Promise<Reply>;

@@ -1,0 +1,40 @@
+import { GatewayError } from '../core/errors.js';
+import { encodeModelList, encodeModelObject, encodeOpenAIError, OPENAI_DIALECT } from '../dialects/openai-chat/index.js';
+import type { Exchange, Reply } from './exchange.js';
+import { RequestScope } from './request-scope.js';
+import { visibleModelNames, type Runtime } from './runtime.js';
+
+/** `GET /v1/models`: only the public names this caller may use. */
+export async function handleListModels(runtime: Runtime, exchange: Exchange): Promise<Reply> {
+  const scope = new RequestScope(exchange, 'models', OPENAI_DIALECT);
+  try {
+    const principal = runtime.authenticate(exchange.headers);
+    scope.record.keyName = principal.keyName;
+    return scope.json(200, encodeModelList(visibleModelNames(runtime, principal), runtime.createdAt));
+  } catch (error) {
+    return scope.errorReply(error, encodeOpenAIError);
+  }
+}
+
+/** `GET /v1/models/{id}`: one model, or the same 404 for unknown and forbidden names. */
+export async function handleGetModel(runtime: Runtime, exchange: Exchange, id: string): Promise<Reply> {
+  const scope = new RequestScope(exchange, 'models', OPENAI_DIALECT);
+  try {
+    const principal = runtime.authenticate(exchange.headers);
+    scope.record.keyName = principal.keyName;
+    if (!visibleModelNames(runtime, principal).includes(id)) {
+      throw new GatewayError('BB_MODEL_NOT_FOUND', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
+    }
+    return scope.json(200, JSON.stringify(encodeModelObject(id, runtime.createdAt)));
+  } catch (error) {
+    return scope.errorReply(error, encodeOpenAIError);
+  }
+}
+
+/** For 404 and 405 answers decided by the server's routing table. */
+export function handleRouteError(exchange: Exchange, error: GatewayError, allow?: string): Reply {
+  const scope = new RequestScope(exchange, 'other', undefined);
+  const reply = scope.errorReply(error, encodeOpenAIError);
+  if (allow !== undefined) reply.headers.allow = allow;
+  return reply;
+}

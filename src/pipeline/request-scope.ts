@@ -1,0 +1,100 @@
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import { publishRequestSettled, type RequestRecord } from '../core/request-record.js';
+import type { EncodedError } from '../dialects/dialect.js';
+import type { Exchange, Reply, SettleInfo } from './exchange.js';
+
+/**
+ * The state of one request as it moves through the phases: the record that settle publishes,
+ * plus the helpers every endpoint needs (JSON body, response headers, error replies).
+ */
+export class RequestScope {
+  readonly record: RequestRecord;
+  private settled = false;
+
+  constructor(
+    readonly exchange: Exchange,
+    endpoint: RequestRecord['endpoint'],
+    dialect: string | undefined,
+  ) {
+    this.record = {
+      requestId: exchange.requestId,
+      startedAt: Date.now(),
+      method: exchange.method,
+      path: exchange.path,
+      endpoint,
+      dialect,
+      status: 0,
+      errorCode: undefined,
+      keyName: undefined,
+      requestedModel: undefined,
+      provider: undefined,
+      servedModel: undefined,
+      stream: false,
+      usage: undefined,
+      attempts: [],
+      totalMs: 0,
+      ttftMs: undefined,
+      upstreamMs: undefined,
+      gatewayOverheadMs: undefined,
+    };
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.exchange.startedAt;
+  }
+
+  /** Reads and parses the JSON body: 415 for another content type, 400 for broken JSON. */
+  async readJson(): Promise<unknown> {
+    const contentType = this.exchange.headers['content-type'];
+    if (contentType === undefined || !/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
+      throw new GatewayError('BB_UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json (got ${contentType ? `'${contentType.split(';')[0]}'` : 'no content type'}).`);
+    }
+    const raw = await this.exchange.readBody();
+    if (raw.length === 0) throw new GatewayError('BB_INVALID_JSON', 'The request body is empty; send a JSON object.');
+    try {
+      return JSON.parse(raw.toString('utf8')) as unknown;
+    } catch (error) {
+      throw new GatewayError('BB_INVALID_JSON', `The request body is not valid JSON: ${(error as Error).message}.`);
+    }
+  }
+
+  /** Headers every reply carries. */
+  baseHeaders(contentType: string): Record<string, string> {
+    return { 'content-type': contentType, 'x-request-id': this.exchange.requestId };
+  }
+
+  /** Adds the served target and timing headers (`server-timing`: gateway overhead and upstream time). */
+  routingHeaders(headers: Record<string, string>): Record<string, string> {
+    const { provider, servedModel, upstreamMs, attempts } = this.record;
+    if (provider !== undefined) headers['x-breakerbox-provider'] = provider;
+    if (servedModel !== undefined) headers['x-breakerbox-model'] = servedModel;
+    headers['x-breakerbox-attempts'] = String(attempts.length);
+    const total = this.elapsedMs();
+    const upstream = upstreamMs ?? 0;
+    this.record.gatewayOverheadMs = Math.max(0, total - upstream);
+    headers['server-timing'] = `gateway;dur=${(total - upstream).toFixed(3)}, upstream;dur=${upstream.toFixed(3)}`;
+    return headers;
+  }
+
+  json(status: number, body: string, headers: Record<string, string> = this.baseHeaders('application/json')): Reply {
+    return { status, headers, body, onSettled: (info) => this.settle(info) };
+  }
+
+  /** The error reply in the endpoint's dialect; the error is recorded, its cause never shown. */
+  errorReply(thrown: unknown, encode: (error: GatewayError, requestId: string) => EncodedError): Reply {
+    const error = toGatewayError(thrown, this.exchange.requestId);
+    this.record.errorCode = error.code;
+    const encoded = encode(error, this.exchange.requestId);
+    return this.json(encoded.status, encoded.body, { ...this.baseHeaders('application/json'), ...encoded.headers });
+  }
+
+  /** The settle phase: always runs once, on success, error and client abort alike. */
+  settle(info: SettleInfo): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.record.status = info.status;
+    if (info.clientClosed && this.record.errorCode === undefined) this.record.errorCode = 'BB_CLIENT_CLOSED';
+    this.record.totalMs = this.elapsedMs();
+    publishRequestSettled(this.record);
+  }
+}

@@ -1,0 +1,106 @@
+import type { Agent } from 'undici';
+import type { CanonicalRequest, EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
+import { GatewayError } from '../../core/errors.js';
+import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
+import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, transportError, type UpstreamResponse } from '../../upstream/http-client.js';
+import { parseSseStream } from '../../upstream/sse-parser.js';
+import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import { buildChatBody, buildEmbeddingsBody, OPENAI_WIRE_DIALECT } from './build-request.js';
+import { parseOpenAIError } from './parse-error.js';
+import { badResponse, parseChatResponse, parseEmbeddingsResponse } from './parse-response.js';
+import { estimateUsage, parseOpenAIStream } from './parse-stream.js';
+import type { OpenAIWireProfile } from './wire-profile.js';
+
+export interface OpenAIAdapterOptions {
+  name: string;
+  type: string;
+  baseUrl: string;
+  /** Headers that authenticate to the upstream; their values count as secrets. */
+  authHeaders: Record<string, string>;
+  extraHeaders: Record<string, string>;
+  timeouts: ProviderTimeouts;
+  maxConnections: number;
+  profile: OpenAIWireProfile;
+}
+
+/** Any server speaking OpenAI's chat completions and embeddings API, shaped by a wire profile. */
+export class OpenAIAdapter implements ProviderAdapter {
+  readonly name: string;
+  readonly type: string;
+  readonly dialect = OPENAI_WIRE_DIALECT;
+  readonly timeouts: ProviderTimeouts;
+  private readonly agent: Agent;
+  private readonly chatUrl: string;
+  private readonly embeddingsUrl: string;
+  private readonly baseHeaders: Record<string, string>;
+  private readonly secrets: string[];
+
+  constructor(private readonly options: OpenAIAdapterOptions) {
+    this.name = options.name;
+    this.type = options.type;
+    this.timeouts = options.timeouts;
+    const base = options.baseUrl.replace(/\/+$/, '');
+    this.chatUrl = `${base}/chat/completions`;
+    this.embeddingsUrl = `${base}/embeddings`;
+    this.agent = createUpstreamAgent({ connectTimeoutMs: options.timeouts.connectMs, maxConnections: options.maxConnections });
+    this.baseHeaders = { 'content-type': 'application/json', ...options.extraHeaders, ...options.authHeaders };
+    this.secrets = Object.values(options.authHeaders).flatMap((value) => [value, value.replace(/^Bearer /, '')]);
+  }
+
+  async chat(request: CanonicalRequest, target: TargetSpec, context: AttemptContext): Promise<ChatOutcome> {
+    const body = buildChatBody(request, target, this.options.profile);
+    const response = await this.send(this.chatUrl, body, context);
+    if (!request.stream) {
+      const text = await readBody(response, context.signal);
+      const { response: parsed, usageMissing } = parseChatResponse(text, this.name);
+      if (usageMissing) parsed.usage = estimateUsage(request, parsed.choices.map((choice) => choice.content ?? '').join(''));
+      return usageMissing ? { kind: 'response', response: parsed } : { kind: 'response', response: parsed, raw: { dialect: this.dialect, body: text } };
+    }
+    const contentType = String(response.headers['content-type'] ?? '');
+    if (!contentType.includes('text/event-stream')) {
+      await readBody(response, context.signal).catch(() => '');
+      throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
+    }
+    const passthrough = request.source?.dialect === this.dialect;
+    const events = parseOpenAIStream(this.guardTransport(parseSseStream(response.body), context.signal), {
+      provider: this.name,
+      request,
+      passthrough,
+      secrets: this.secrets,
+    });
+    return { kind: 'stream', events };
+  }
+
+  async embeddings(request: EmbeddingsRequest, target: TargetSpec, context: AttemptContext): Promise<EmbeddingsResponse> {
+    if (!this.options.profile.embeddings) {
+      throw new GatewayError('BB_UNSUPPORTED_OPERATION', `Provider "${this.name}" does not offer embeddings.`);
+    }
+    const response = await this.send(this.embeddingsUrl, buildEmbeddingsBody(request, target), context);
+    const parsed = parseEmbeddingsResponse(await readBody(response, context.signal), this.name, target.model);
+    if (parsed.usage.inputTokens === 0) parsed.usage.inputTokens = countEmbeddingInputTokens(request.input);
+    return parsed;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** Sends the body; a non-2xx answer is read and thrown as a classified GatewayError. */
+  private async send(url: string, body: Record<string, unknown>, context: AttemptContext): Promise<UpstreamResponse> {
+    const headers = { ...this.baseHeaders, ...context.forwardHeaders, 'x-request-id': context.requestId };
+    const response = await postJson(this.agent, { url, headers, body: JSON.stringify(body), signal: context.signal });
+    if (response.status >= 200 && response.status < 300) return response;
+    const text = await readBody(response, context.signal).catch(() => '');
+    throw parseOpenAIError(response.status, text, retryAfterSeconds(response.headers), this.secrets, this.name);
+  }
+
+  /** Re-throws body read failures (socket reset mid-stream, aborts) as classified errors. */
+  private async *guardTransport<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+    try {
+      yield* source;
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      throw transportError(error, signal);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { GatewayError } from '../../core/errors.js';
+import { errorForStatus } from '../classify-status.js';
+
+/** Longest upstream message passed on to clients; the rest is noise at best. */
+const MAX_MESSAGE_LENGTH = 500;
+
+interface UpstreamErrorBody {
+  message?: string;
+  code?: string;
+  type?: string;
+  param?: string;
+}
+
+function readErrorBody(text: string): UpstreamErrorBody {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const error: Record<string, unknown> =
+      typeof parsed.error === 'object' && parsed.error !== null ? (parsed.error as Record<string, unknown>) : (parsed as Record<string, unknown>);
+    const pick = (key: string) => (typeof error[key] === 'string' ? (error[key] as string) : undefined);
+    const body: UpstreamErrorBody = {};
+    for (const key of ['message', 'code', 'type', 'param'] as const) {
+      const value = pick(key);
+      if (value !== undefined) body[key] = value;
+    }
+    if (body.message === undefined && typeof parsed.error === 'string') body.message = parsed.error;
+    return body;
+  } catch {
+    return {};
+  }
+}
+
+/** Removes every configured secret from upstream text before it can reach a client or a log. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('[REDACTED]');
+  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
+}
+
+/** Classifies an OpenAI-style error answer; codes OpenAI documents refine the status mapping. */
+export function parseOpenAIError(
+  status: number,
+  text: string,
+  retryAfter: number | undefined,
+  secrets: readonly string[],
+  provider: string,
+): GatewayError {
+  const body = readErrorBody(text);
+  const message = body.message ? redactSecrets(body.message, secrets) : undefined;
+  if (body.code === 'context_length_exceeded') {
+    return new GatewayError('BB_CONTEXT_LENGTH_EXCEEDED', message ?? 'The prompt is too long for this model.', {
+      upstreamStatus: status,
+      param: 'messages',
+    });
+  }
+  if (status === 429 && body.code === 'insufficient_quota') {
+    return new GatewayError('BB_UPSTREAM_ERROR', `Provider "${provider}" reports the gateway's account is out of quota.`, {
+      upstreamStatus: status,
+    });
+  }
+  return errorForStatus({
+    provider,
+    status,
+    ...(message !== undefined ? { message } : {}),
+    ...(body.param !== undefined ? { param: body.param } : {}),
+    ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+  });
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { CanonicalResponse, EmbeddingsResponse, FinishReason, ToolCall, Usage } from '../../core/canonical.js';
+import { GatewayError } from '../../core/errors.js';
+
+/** OpenAI response shapes, loosely validated: we check what we read and keep the rest untouched. */
+
+const usageSchema = z.looseObject({
+  prompt_tokens: z.number().optional(),
+  completion_tokens: z.number().optional(),
+  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().nullish() }).nullish(),
+  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().nullish() }).nullish(),
+  /** DeepSeek reports cache hits here. */
+  prompt_cache_hit_tokens: z.number().optional(),
+});
+
+const toolCallSchema = z.looseObject({
+  id: z.string(),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+
+const chatResponseSchema = z.looseObject({
+  id: z.string(),
+  created: z.number().optional(),
+  model: z.string(),
+  choices: z.array(
+    z.looseObject({
+      index: z.number(),
+      message: z.looseObject({
+        content: z.string().nullish(),
+        refusal: z.string().nullish(),
+        tool_calls: z.array(toolCallSchema).nullish(),
+      }),
+      finish_reason: z.string().nullish(),
+    }),
+  ),
+  usage: usageSchema.nullish(),
+});
+
+export type OpenAIUsageWire = z.output<typeof usageSchema>;
+
+export function decodeOpenAIUsage(usage: OpenAIUsageWire): Usage {
+  const out: Usage = { inputTokens: usage.prompt_tokens ?? 0, outputTokens: usage.completion_tokens ?? 0 };
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? usage.prompt_cache_hit_tokens;
+  if (cached != null) out.cachedInputTokens = cached;
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
+  if (reasoning != null) out.reasoningTokens = reasoning;
+  return out;
+}
+
+export function parseUsage(value: unknown): Usage | undefined {
+  const parsed = usageSchema.safeParse(value);
+  return parsed.success ? decodeOpenAIUsage(parsed.data) : undefined;
+}
+
+export function decodeFinishReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case 'length':
+    case 'tool_calls':
+    case 'content_filter':
+      return reason;
+    case 'function_call':
+      return 'tool_calls';
+    default:
+      return 'stop';
+  }
+}
+
+export function badResponse(provider: string, what: string): GatewayError {
+  return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" sent ${what}.`);
+}
+
+/** Parses an OpenAI chat completion; `usageMissing` tells the caller to estimate usage. */
+export function parseChatResponse(text: string, provider: string): { response: CanonicalResponse; usageMissing: boolean } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw badResponse(provider, 'a response that is not JSON');
+  }
+  const parsed = chatResponseSchema.safeParse(json);
+  if (!parsed.success) throw badResponse(provider, 'a response that is not a chat completion');
+  const body = parsed.data;
+  const response: CanonicalResponse = {
+    id: body.id,
+    model: body.model,
+    created: body.created ?? Math.floor(Date.now() / 1000),
+    choices: body.choices.map((choice) => {
+      const toolCalls: ToolCall[] | undefined = choice.message.tool_calls?.map((call) => ({
+        id: call.id,
+        name: call.function.name,
+        arguments: call.function.arguments,
+      }));
+      return {
+        index: choice.index,
+        content: choice.message.content ?? null,
+        finishReason: decodeFinishReason(choice.finish_reason),
+        ...(toolCalls && toolCalls.length > 0 ? { toolCalls } : {}),
+        ...(choice.message.refusal ? { refusal: choice.message.refusal } : {}),
+      };
+    }),
+    usage: body.usage ? decodeOpenAIUsage(body.usage) : { inputTokens: 0, outputTokens: 0 },
+  };
+  return { response, usageMissing: !body.usage };
+}
+
+const embeddingsResponseSchema = z.looseObject({
+  model: z.string().optional(),
+  data: z.array(z.looseObject({ index: z.number(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  usage: z.looseObject({ prompt_tokens: z.number().optional() }).nullish(),
+});
+
+export function parseEmbeddingsResponse(text: string, provider: string, fallbackModel: string): EmbeddingsResponse {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw badResponse(provider, 'an embeddings response that is not JSON');
+  }
+  const parsed = embeddingsResponseSchema.safeParse(json);
+  if (!parsed.success) throw badResponse(provider, 'an embeddings response of the wrong shape');
+  return {
+    model: parsed.data.model ?? fallbackModel,
+    data: parsed.data.data.map((item) => ({ index: item.index, embedding: item.embedding })),
+    usage: { inputTokens: parsed.data.usage?.prompt_tokens ?? 0 },
+  };
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import type { CanonicalRequest, StreamEvent, Usage } from '../../core/canonical.js';
+import type { SseEvent } from '../../upstream/sse-parser.js';
+import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
+import { OPENAI_WIRE_DIALECT } from './build-request.js';
+import { parseOpenAIError } from './parse-error.js';
+import { badResponse, decodeFinishReason, parseUsage } from './parse-response.js';
+
+const chunkSchema = z.looseObject({
+  id: z.string().optional(),
+  model: z.string().optional(),
+  created: z.number().optional(),
+  choices: z
+    .array(
+      z.looseObject({
+        index: z.number(),
+        delta: z
+          .looseObject({
+            content: z.string().nullish(),
+            tool_calls: z
+              .array(
+                z.looseObject({
+                  index: z.number(),
+                  id: z.string().nullish(),
+                  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+                }),
+              )
+              .nullish(),
+          })
+          .nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usage: z.unknown().optional(),
+  /** Groq reports stream usage under x_groq. */
+  x_groq: z.looseObject({ usage: z.unknown().optional() }).nullish(),
+  error: z.unknown().optional(),
+});
+
+export interface OpenAIStreamOptions {
+  provider: string;
+  request: CanonicalRequest;
+  /** Forward each chunk unchanged to an OpenAI-dialect client instead of re-encoding it. */
+  passthrough: boolean;
+  secrets: readonly string[];
+}
+
+/**
+ * Turns OpenAI chat SSE into canonical events. In passthrough mode each chunk is also forwarded as
+ * a `raw` event, except a usage-only chunk the client did not ask for (the gateway always asks for
+ * usage upstream). If the stream ends without usage, usage is estimated with the tokenizer.
+ */
+export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, options: OpenAIStreamOptions): AsyncGenerator<StreamEvent> {
+  const { provider, request, passthrough } = options;
+  let started = false;
+  let usage: Usage | undefined;
+  let outputText = '';
+  try {
+    for await (const sse of events) {
+      if (sse.data === '[DONE]') break;
+      let json: unknown;
+      try {
+        json = JSON.parse(sse.data);
+      } catch {
+        throw badResponse(provider, 'a stream chunk that is not JSON');
+      }
+      const parsed = chunkSchema.safeParse(json);
+      if (!parsed.success) throw badResponse(provider, 'a stream chunk of the wrong shape');
+      const chunk = parsed.data;
+      if (chunk.error !== undefined) {
+        throw parseOpenAIError(502, JSON.stringify({ error: chunk.error }), undefined, options.secrets, provider);
+      }
+      if (!started) {
+        started = true;
+        yield { type: 'start', id: chunk.id ?? '', model: chunk.model ?? '', created: chunk.created ?? Math.floor(Date.now() / 1000) };
+      }
+      const chunkUsage = parseUsage(chunk.usage ?? chunk.x_groq?.usage ?? undefined);
+      const choices = chunk.choices ?? [];
+      for (const choice of choices) {
+        const content = choice.delta?.content;
+        if (content) outputText += content;
+        if (!passthrough) yield* choiceEvents(choice);
+      }
+      if (passthrough && (choices.length > 0 || (chunkUsage !== undefined && request.streamUsage))) {
+        yield { type: 'raw', dialect: OPENAI_WIRE_DIALECT, data: sse.data };
+      }
+      if (chunkUsage) usage = chunkUsage;
+    }
+  } catch (error) {
+    // Bill what was generated before the failure; the caller still receives the error after this.
+    yield { type: 'usage', usage: usage ?? estimateUsage(request, outputText) };
+    throw error;
+  }
+  yield { type: 'usage', usage: usage ?? estimateUsage(request, outputText) };
+}
+
+function* choiceEvents(choice: NonNullable<z.output<typeof chunkSchema>['choices']>[number]): Generator<StreamEvent> {
+  const delta = choice.delta;
+  if (delta?.content) yield { type: 'text', index: choice.index, text: delta.content };
+  for (const call of delta?.tool_calls ?? []) {
+    const event: StreamEvent & { type: 'tool-call' } = {
+      type: 'tool-call',
+      index: choice.index,
+      toolIndex: call.index,
+      argumentsDelta: call.function?.arguments ?? '',
+    };
+    if (call.id) event.id = call.id;
+    if (call.function?.name) event.name = call.function.name;
+    yield event;
+  }
+  if (choice.finish_reason) yield { type: 'finish', index: choice.index, reason: decodeFinishReason(choice.finish_reason) };
+}
+
+export function estimateUsage(request: CanonicalRequest, outputText: string): Usage {
+  return { inputTokens: estimatePromptTokens(request), outputTokens: countTextTokens(outputText), estimated: true };
+}

@@ -1,0 +1,67 @@
+import type {
+  CanonicalRequest,
+  CanonicalResponse,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  StreamEvent,
+} from '../core/canonical.js';
+
+/** Upstream timeouts of one provider, in milliseconds. */
+export interface ProviderTimeouts {
+  connectMs: number;
+  firstByteMs: number;
+  idleMs: number;
+  totalMs: number;
+}
+
+/** One concrete place a public model can be served: a provider, its model name, forced params. */
+export interface TargetSpec {
+  providerName: string;
+  model: string;
+  /** Request fields forced on every call to this target (OpenAI field names). */
+  params: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** What an adapter may know about the attempt, beyond the request itself. */
+export interface AttemptContext {
+  requestId: string;
+  /** Aborted on client disconnect or timeout; its reason says which. */
+  signal: AbortSignal;
+  /** Request headers as the client sent them (lower-case names), e.g. for mock failure injection. */
+  clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** Extra headers for the upstream (e.g. W3C traceparent); never credentials. */
+  forwardHeaders: Readonly<Record<string, string>>;
+}
+
+/**
+ * The raw upstream answer in a client dialect (passthrough fast path): when it matches the client's
+ * dialect the encoder sends `body` unchanged instead of re-encoding the canonical response.
+ */
+export interface RawBody {
+  dialect: string;
+  body: string;
+}
+
+export type ChatOutcome =
+  | { kind: 'response'; response: CanonicalResponse; raw?: RawBody }
+  /** Resolved once the upstream accepted the request; events end with `usage` when known. */
+  | { kind: 'stream'; events: AsyncIterable<StreamEvent> };
+
+/**
+ * The upstream side of the gateway. An adapter turns canonical requests into its provider's calls
+ * and the answers back into canonical form, reading token usage as part of the contract. Errors are
+ * thrown as GatewayErrors classified retryable or not.
+ */
+export interface ProviderAdapter {
+  /** The configured provider name. */
+  readonly name: string;
+  /** The provider type, e.g. `openai`, `mock`. */
+  readonly type: string;
+  /** The client dialect this provider speaks natively, for the passthrough fast path. */
+  readonly dialect: string | undefined;
+  readonly timeouts: ProviderTimeouts;
+  chat(request: CanonicalRequest, target: TargetSpec, context: AttemptContext): Promise<ChatOutcome>;
+  embeddings(request: EmbeddingsRequest, target: TargetSpec, context: AttemptContext): Promise<EmbeddingsResponse>;
+  /** Releases connections (on shutdown or config reload). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import type { Exchange, Reply } from '../pipeline/exchange.js';
+import { handleRouteError } from '../pipeline/models.js';
+import type { Runtime } from '../pipeline/runtime.js';
+import { readBodyWithLimit } from './body.js';
+import { requestIdFrom } from './request-id.js';
+import { matchRoute, type RouteEnv } from './routes.js';
+import { writeEventStream } from './sse-writer.js';
+
+export interface GatewayServerOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  keepAliveTimeoutMs: number;
+}
+
+/**
+ * The only code that knows node:http: it turns requests into Exchanges, dispatches them through
+ * the routing table, writes Replies (SSE with backpressure), and drains on shutdown.
+ */
+export class GatewayServer {
+  private readonly server: Server;
+  private readonly env: RouteEnv;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    runtime: Runtime,
+    private readonly options: GatewayServerOptions,
+  ) {
+    this.env = { runtime, draining: false };
+    this.server = createServer({ keepAliveTimeout: options.keepAliveTimeoutMs, requestTimeout: 0 }, (request, response) => {
+      void this.serve(request, response);
+    });
+  }
+
+  /** Swaps in a new compiled config; requests already running keep the one they started with. */
+  setRuntime(runtime: Runtime): void {
+    this.env.runtime = runtime;
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Stops accepting, lets open requests finish for up to `graceMs`, then closes what is left. */
+  async drain(graceMs: number): Promise<void> {
+    this.env.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const idle = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([idle, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
+    this.inFlight += 1;
+    const abort = new AbortController();
+    let reply: Reply | undefined;
+    response.once('close', () => {
+      const clientClosed = !response.writableFinished;
+      if (clientClosed) abort.abort(new GatewayError('BB_CLIENT_CLOSED', 'The client closed the connection.'));
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      // The settle phase; a reply still being computed settles itself when it gets here.
+      if (reply) reply.onSettled?.({ status: reply.status, clientClosed });
+    });
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const exchange: Exchange = {
+      requestId: requestIdFrom(request.headers['x-request-id']),
+      method: request.method ?? 'GET',
+      path: query === -1 ? url : url.slice(0, query),
+      headers: request.headers,
+      signal: abort.signal,
+      startedAt,
+      readBody: () => readBodyWithLimit(request, this.options.maxBodyBytes),
+    };
+    let answer: Reply;
+    try {
+      answer = await this.dispatch(exchange);
+    } catch (error) {
+      // Handlers answer their own errors; this is the last net for a bug, and shows no internals.
+      answer = handleRouteError(exchange, toGatewayError(error, exchange.requestId));
+    }
+    if (response.destroyed) {
+      answer.onSettled?.({ status: answer.status, clientClosed: true });
+      if (answer.stream) await answer.stream[Symbol.asyncIterator]().return?.();
+      return;
+    }
+    reply = answer;
+    await this.write(request, response, answer);
+  }
+
+  private async dispatch(exchange: Exchange): Promise<Reply> {
+    if (this.env.draining && exchange.path !== '/healthz' && exchange.path !== '/readyz') {
+      const reply = handleRouteError(exchange, new GatewayError('BB_SHUTTING_DOWN', 'The gateway is shutting down; retry on another instance.', { retryAfterSeconds: 1 }));
+      reply.headers.connection = 'close';
+      return reply;
+    }
+    const match = matchRoute(exchange.method, exchange.path);
+    if (match.kind === 'not-found') {
+      return handleRouteError(exchange, new GatewayError('BB_ROUTE_NOT_FOUND', `No endpoint at ${exchange.method} ${exchange.path}.`));
+    }
+    if (match.kind === 'method-not-allowed') {
+      const error = new GatewayError('BB_METHOD_NOT_ALLOWED', `${exchange.method} is not allowed on ${exchange.path}; use ${match.allow}.`);
+      return handleRouteError(exchange, error, match.allow);
+    }
+    return match.handler(this.env, exchange, match.param);
+  }
+
+  private async write(request: IncomingMessage, response: ServerResponse, reply: Reply): Promise<void> {
+    // A body we refused to read (too large) would otherwise stall the keep-alive connection.
+    if (!request.complete && reply.status >= 400) reply.headers.connection = 'close';
+    response.writeHead(reply.status, reply.headers);
+    if (reply.stream) {
+      try {
+        await writeEventStream(response, reply.stream);
+      } catch {
+        response.destroy();
+      }
+      return;
+    }
+    response.end(reply.body);
+  }
+}

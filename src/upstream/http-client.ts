@@ -1,0 +1,98 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { GatewayError } from '../core/errors.js';
+
+/**
+ * Upstream HTTP over undici keep-alive agents (global fetch measured about 5x slower here). One
+ * agent per provider, so each provider's pool size and connect timeout are its own.
+ */
+export interface UpstreamAgentOptions {
+  connectTimeoutMs: number;
+  /** Connections per origin; every open stream holds one, so this bounds concurrent streams. */
+  maxConnections: number;
+}
+
+export function createUpstreamAgent(options: UpstreamAgentOptions): Agent {
+  return new Agent({
+    connections: options.maxConnections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: options.connectTimeoutMs },
+    // Timeouts are enforced per attempt by the caller (first byte, idle, total) through the abort
+    // signal; the agent-level ones are only a backstop and are kept long.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
+export interface UpstreamRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/** POSTs a JSON body; transport failures become GatewayErrors, HTTP error statuses are returned. */
+export async function postJson(agent: Dispatcher, upstream: UpstreamRequest): Promise<UpstreamResponse> {
+  try {
+    const response = await request(upstream.url, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: upstream.headers,
+      body: upstream.body,
+      signal: upstream.signal,
+    });
+    return { status: response.statusCode, headers: response.headers, body: response.body };
+  } catch (error) {
+    throw transportError(error, upstream.signal);
+  }
+}
+
+/** Reads a whole (small) body; used for non-streaming answers and error bodies. */
+export async function readBody(response: UpstreamResponse, signal: AbortSignal): Promise<string> {
+  try {
+    return await response.body.text();
+  } catch (error) {
+    throw transportError(error, signal);
+  }
+}
+
+/**
+ * Classifies a transport failure. An abort carries its reason (a timeout GatewayError, or the
+ * client's disconnect); anything else is a connection problem.
+ */
+export function transportError(error: unknown, signal: AbortSignal): GatewayError {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof GatewayError) return reason;
+    return new GatewayError('BB_UPSTREAM_CONNECT', 'The request was cancelled.', { cause: error });
+  }
+  if (error instanceof GatewayError) return error;
+  const code = (error as { code?: string } | null)?.code ?? '';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new GatewayError('BB_UPSTREAM_TIMEOUT', 'Connecting to the upstream provider timed out.', { cause: error });
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new GatewayError('BB_UPSTREAM_TIMEOUT', 'The upstream provider stopped answering.', { cause: error });
+  }
+  return new GatewayError('BB_UPSTREAM_CONNECT', `The connection to the upstream provider failed (${code || 'connection error'}).`, {
+    cause: error,
+  });
+}
+
+/** Reads Retry-After (seconds or an HTTP date) as whole seconds, if present and sane. */
+export function retryAfterSeconds(headers: UpstreamResponse['headers']): number | undefined {
+  const raw = headers['retry-after'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined || value === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.ceil(seconds) : undefined;
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}

@@ -1,0 +1,69 @@
+import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
+import type { CanonicalMessage, CanonicalRequest, ContentPart } from '../core/canonical.js';
+
+/**
+ * Token counts with a real tokenizer (o200k_base, the GPT-4o family). For other model families it
+ * is a documented approximation (docs/architecture.md): close enough to hold limits before the
+ * provider reports actual usage, which always wins at settle time.
+ */
+
+/** OpenAI's documented chat framing: about 3 tokens per message and 3 to prime the reply. */
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_PER_NAME = 1;
+const REPLY_PRIMING_TOKENS = 3;
+/** A low-detail image costs 85 tokens on OpenAI; we count every image so, as a floor. */
+const TOKENS_PER_IMAGE = 85;
+
+export function countTextTokens(text: string): number {
+  return text.length === 0 ? 0 : countTokens(text);
+}
+
+export function encodeText(text: string): number[] {
+  return encode(text);
+}
+
+export function decodeTokens(tokens: number[]): string {
+  return decode(tokens);
+}
+
+function countContentTokens(content: string | ContentPart[] | null): number {
+  if (content === null) return 0;
+  if (typeof content === 'string') return countTextTokens(content);
+  let total = 0;
+  for (const part of content) {
+    if (part.type === 'text') total += countTextTokens(part.text);
+    else if (part.type === 'image') total += TOKENS_PER_IMAGE;
+    else total += countTextTokens(JSON.stringify(part.value));
+  }
+  return total;
+}
+
+function countMessageTokens(message: CanonicalMessage): number {
+  let total = TOKENS_PER_MESSAGE + countContentTokens(message.content);
+  if (message.name !== undefined) total += TOKENS_PER_NAME + countTextTokens(message.name);
+  for (const call of message.toolCalls ?? []) total += countTextTokens(call.name) + countTextTokens(call.arguments);
+  return total;
+}
+
+/** Estimated prompt tokens of a chat request, tools included. */
+export function estimatePromptTokens(request: CanonicalRequest): number {
+  let total = REPLY_PRIMING_TOKENS;
+  for (const message of request.messages) total += countMessageTokens(message);
+  for (const tool of request.tools ?? []) {
+    total += countTextTokens(tool.name) + countTextTokens(tool.description ?? '');
+    if (tool.parameters) total += countTextTokens(JSON.stringify(tool.parameters));
+  }
+  return total;
+}
+
+/** Tokens of an embeddings input (strings are tokenized; token arrays are counted as given). */
+export function countEmbeddingInputTokens(input: string | string[] | number[] | number[][]): number {
+  if (typeof input === 'string') return countTextTokens(input);
+  let total = 0;
+  for (const item of input) {
+    if (typeof item === 'string') total += countTextTokens(item);
+    else if (typeof item === 'number') total += 1;
+    else total += item.length;
+  }
+  return total;
+}
