@@ -129,7 +129,7 @@ describe('chat completions through the mock provider (openai SDK)', () => {
     assert.equal(model.id, 'demo');
     await assert.rejects(gateway.client.models.retrieve('nope'), (error: unknown) => {
       assert.ok(error instanceof OpenAI.NotFoundError);
-      assert.equal((error as OpenAI.APIError).code, 'model_not_found');
+      assert.equal((error as InstanceType<typeof OpenAI.APIError>).code, 'model_not_found');
       return true;
     });
   });

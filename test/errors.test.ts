@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { request } from 'undici';
@@ -83,9 +84,11 @@ describe('client-visible errors are in OpenAI shape with the right status', () =
     const chunked = await request(`${gateway.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
-      body: (async function* () {
-        for (let i = 0; i < 8; i += 1) yield Buffer.from('x'.repeat(1024));
-      })(),
+      body: Readable.from(
+        (async function* () {
+          for (let i = 0; i < 8; i += 1) yield Buffer.from('x'.repeat(1024));
+        })(),
+      ),
     });
     const chunkedBody = (await chunked.body.json()) as ErrorBody;
     assert.equal(chunked.statusCode, 413);
@@ -101,7 +104,7 @@ describe('client-visible errors are in OpenAI shape with the right status', () =
   it('an unknown model is 404 model_not_found, and so is a model the key may not use', async () => {
     await assert.rejects(gateway.client.chat.completions.create({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.NotFoundError);
-      assert.equal((error as OpenAI.APIError).code, 'model_not_found');
+      assert.equal((error as InstanceType<typeof OpenAI.APIError>).code, 'model_not_found');
       return true;
     });
     const limited = new OpenAI({ apiKey: 'bb-limited-key-123456', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
@@ -134,7 +137,7 @@ describe('client-visible errors are in OpenAI shape with the right status', () =
     const wrong = new OpenAI({ apiKey: 'bb-wrong-key-000000', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
     await assert.rejects(wrong.models.list(), (error: unknown) => {
       assert.ok(error instanceof OpenAI.AuthenticationError);
-      assert.equal((error as OpenAI.APIError).code, 'invalid_api_key');
+      assert.equal((error as InstanceType<typeof OpenAI.APIError>).code, 'invalid_api_key');
       assert.ok(!(error as Error).message.includes('bb-wrong-key-000000'));
       return true;
     });
