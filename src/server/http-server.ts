@@ -125,8 +125,8 @@ export class GatewayServer {
   private async write(request: IncomingMessage, response: ServerResponse, reply: Reply): Promise<void> {
     // A body we refused to read (too large) would otherwise stall the keep-alive connection.
     if (!request.complete && reply.status >= 400) reply.headers.connection = 'close';
-    response.writeHead(reply.status, reply.headers);
     if (reply.stream) {
+      response.writeHead(reply.status, reply.headers);
       try {
         await writeEventStream(response, reply.stream);
       } catch {
@@ -134,6 +134,10 @@ export class GatewayServer {
       }
       return;
     }
-    response.end(reply.body);
+    // A known length avoids chunked framing (one write instead of size lines and a terminator).
+    const body = reply.body ?? '';
+    reply.headers['content-length'] = String(Buffer.byteLength(body));
+    response.writeHead(reply.status, reply.headers);
+    response.end(body);
   }
 }
