@@ -1,0 +1,149 @@
+import autocannon from 'autocannon';
+import { Agent, Pool, request } from 'undici';
+import { rssMb } from './processes.js';
+
+/** Where and how to send a chat completion to one system under test. */
+export interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The chat body this target expects (model names differ between gateway and upstream). */
+  body: (extra?: Record<string, unknown>) => string;
+}
+
+export interface ThroughputResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Requests per second at `connections` concurrent connections (autocannon, non-streaming). */
+export async function throughput(target: Target, connections: number, durationS: number): Promise<ThroughputResult> {
+  const result = await autocannon({
+    url: `${target.url}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: target.body(),
+    connections,
+    duration: durationS,
+  });
+  return {
+    rps: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+/** Per-request latency, one request at a time over one keep-alive connection, in microseconds. */
+export async function sequentialLatency(target: Target, count: number): Promise<number[]> {
+  const pool = new Pool(target.url, { connections: 1 });
+  const headers = { 'content-type': 'application/json', ...target.headers };
+  const body = target.body();
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const started = process.hrtime.bigint();
+      const response = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
+      await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`${target.name}: HTTP ${response.statusCode}`);
+      samples.push(Number(process.hrtime.bigint() - started) / 1000);
+    }
+  } finally {
+    await pool.close();
+  }
+  return samples;
+}
+
+export interface StreamTiming {
+  ttftUs: number[];
+  gapUs: number[];
+  complete: number;
+}
+
+/**
+ * Streams one at a time: time to the first content chunk, and the gaps between chunks as the
+ * client sees them. The upstream paces chunks `intervalMs` apart.
+ */
+export async function streamTiming(target: Target, count: number, chunks: number, intervalMs: number): Promise<StreamTiming> {
+  const pool = new Pool(target.url, { connections: 1 });
+  const headers = { 'content-type': 'application/json', ...target.headers };
+  const body = target.body({ stream: true, bench: { chunks, interval_ms: intervalMs } });
+  const timing: StreamTiming = { ttftUs: [], gapUs: [], complete: 0 };
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const started = process.hrtime.bigint();
+      const response = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
+      let last: bigint | undefined;
+      let text = '';
+      for await (const part of response.body) {
+        const now = process.hrtime.bigint();
+        const piece = (part as Buffer).toString();
+        text += piece;
+        if (!piece.includes('" token"')) continue;
+        if (last === undefined) timing.ttftUs.push(Number(now - started) / 1000);
+        else timing.gapUs.push(Number(now - last) / 1000);
+        last = now;
+      }
+      if (text.includes('[DONE]')) timing.complete += 1;
+    }
+  } finally {
+    await pool.close();
+  }
+  return timing;
+}
+
+export interface ConcurrentStreamsResult {
+  requested: number;
+  completed: number;
+  failed: number;
+  peakRssMb: number;
+  baselineRssMb: number;
+  durationMs: number;
+}
+
+/**
+ * Opens `count` streams at once and keeps them open (each lasts chunks x interval), sampling the
+ * gateway's RSS meanwhile. Completed means the client saw `[DONE]`.
+ */
+export async function concurrentStreams(
+  target: Target,
+  count: number,
+  pid: number,
+  body: string,
+): Promise<ConcurrentStreamsResult> {
+  const agent = new Agent({ connections: count + 10, keepAliveTimeout: 10_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  const baselineRssMb = await rssMb(pid);
+  let peakRssMb = baselineRssMb;
+  const sampler = setInterval(() => {
+    void rssMb(pid).then((value) => (peakRssMb = Math.max(peakRssMb, value)));
+  }, 100);
+  const started = Date.now();
+  const headers = { 'content-type': 'application/json', ...target.headers };
+  const one = async (): Promise<boolean> => {
+    const response = await request(`${target.url}/v1/chat/completions`, { method: 'POST', headers, body, dispatcher: agent });
+    let tail = '';
+    for await (const part of response.body) tail = (tail + (part as Buffer).toString()).slice(-64);
+    return response.statusCode === 200 && tail.includes('[DONE]');
+  };
+  const outcomes = await Promise.allSettled(Array.from({ length: count }, one));
+  clearInterval(sampler);
+  peakRssMb = Math.max(peakRssMb, await rssMb(pid));
+  await agent.close();
+  const completed = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value).length;
+  return { requested: count, completed, failed: count - completed, peakRssMb, baselineRssMb, durationMs: Date.now() - started };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}

@@ -1,0 +1,59 @@
+import { createStaticKeyAuthenticator } from '../src/auth/api-keys.js';
+import { decodeChatRequest } from '../src/dialects/openai-chat/decode.js';
+import { parseChatResponse } from '../src/providers/openai/parse-response.js';
+import { SseParser } from '../src/upstream/sse-parser.js';
+import { estimatePromptTokens } from '../src/usage/token-estimate.js';
+
+/** ops/second of one hot function, measured for about `budgetMs` after a warm-up. */
+function measure(fn: () => unknown, budgetMs: number): number {
+  for (let i = 0; i < 2_000; i += 1) fn();
+  let ops = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < budgetMs) {
+    for (let i = 0; i < 200; i += 1) fn();
+    ops += 200;
+    elapsed = performance.now() - started;
+  }
+  return (ops / elapsed) * 1000;
+}
+
+const CHAT_BODY = {
+  model: 'bench',
+  messages: [
+    { role: 'system', content: 'You are a concise assistant for a shipping company. Answer in two sentences.' },
+    { role: 'user', content: 'Where is my parcel 1Z999AA10123456784? It was due on Monday and the tracking page has not changed.' },
+  ],
+  temperature: 0.2,
+  max_tokens: 256,
+};
+
+const COMPLETION_TEXT = JSON.stringify({
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'gpt-4o-mini',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'Your parcel is in transit and should arrive tomorrow.' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 },
+});
+
+const SSE_STREAM = `${Array.from({ length: 200 }, (_, i) => `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tok${i}"}}]}\n\n`).join('')}data: [DONE]\n\n`;
+const SSE_BYTES = new TextEncoder().encode(SSE_STREAM);
+
+/** Micro-benchmarks of functions every request runs. Values are operations per second. */
+export function runMicroBenchmarks(budgetMs: number): Record<string, number> {
+  const request = decodeChatRequest(CHAT_BODY);
+  const authenticate = createStaticKeyAuthenticator([{ name: 'bench', key: 'bb-bench-key-0123456789' }], false);
+  const authHeaders = { authorization: 'Bearer bb-bench-key-0123456789' };
+  return {
+    'sse_parse_200_chunks_in_1k_slices': measure(() => {
+      const parser = new SseParser();
+      for (let offset = 0; offset < SSE_BYTES.length; offset += 1024) parser.push(SSE_BYTES.subarray(offset, offset + 1024));
+      return parser.end();
+    }, budgetMs),
+    token_estimate_chat_request: measure(() => estimatePromptTokens(request), budgetMs),
+    decode_openai_chat_request: measure(() => decodeChatRequest(CHAT_BODY), budgetMs),
+    parse_openai_chat_response: measure(() => parseChatResponse(COMPLETION_TEXT, 'bench'), budgetMs),
+    authenticate_static_key: measure(() => authenticate(authHeaders), budgetMs),
+  };
+}

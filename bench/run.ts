@@ -1,0 +1,196 @@
+/**
+ * `npm run bench [-- --quick] [-- --pin] [-- --no-portkey]`: Breakerbox against a direct call, a
+ * forward-only Node proxy and Portkey's gateway, interleaved (A B A B ...) so machine drift
+ * cancels. Writes bench/results/latest.json and latest.md. See docs/benchmarks.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { concurrentStreams, median, percentile, sequentialLatency, streamTiming, throughput, type Target } from './load.js';
+import { runMicroBenchmarks } from './micro.js';
+import { startPortkey } from './peers/portkey.js';
+import type { Service } from './processes.js';
+import { check, medianOf, renderMarkdown, round, type BenchResults, type SystemNumbers } from './report.js';
+import { chatBody, GATEWAY_KEY, startBaseline, startBreakerbox, startUpstream, UPSTREAM_KEY } from './systems.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const RESULTS_DIR = join(ROOT, 'bench/results');
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, pin: { type: 'boolean', default: false }, 'no-portkey': { type: 'boolean', default: false } },
+});
+const quick = args.quick === true;
+/** Run lengths: the full run stays under 5 minutes, --quick under 1 minute. */
+const PLAN = quick
+  ? { rounds: 1, durationS: 2, latencyCount: 300, kneeSteps: [8, 32], kneeDurationS: 1, streams: 5, bigStreams: 1_000, hugeStreams: 0, microMs: 100 }
+  : { rounds: 3, durationS: 5, latencyCount: 1_500, kneeSteps: [1, 4, 16, 32, 64, 128], kneeDurationS: 2, streams: 20, bigStreams: 1_000, hugeStreams: 10_000, microMs: 400 };
+// With --pin the systems under test share CPU 0 and the load generator and upstream take CPU 1.
+const PROXY_CPU = args.pin ? 0 : undefined;
+const UPSTREAM_CPU = args.pin ? 1 : undefined;
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const previous = await readFile(join(RESULTS_DIR, 'latest.json'), 'utf8').then((text) => JSON.parse(text) as BenchResults).catch(() => undefined);
+  log('building Breakerbox');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  const workDir = await mkdtemp(join(tmpdir(), 'breakerbox-bench-'));
+  const services: Service[] = [];
+  const notMeasured: Record<string, string> = {};
+  try {
+    const upstream = await startUpstream(UPSTREAM_CPU);
+    services.push(upstream);
+    const baseline = await startBaseline(upstream.url, PROXY_CPU);
+    services.push(baseline);
+    const gateway = await startBreakerbox(upstream.url, PROXY_CPU, workDir);
+    services.push(gateway);
+    const auth = { authorization: `Bearer ${UPSTREAM_KEY}` };
+    const targets: Target[] = [
+      { name: 'direct', url: upstream.url, headers: auth, body: chatBody('gpt-4o-mini') },
+      { name: 'baseline', url: baseline.url, headers: auth, body: chatBody('gpt-4o-mini') },
+      { name: 'breakerbox', url: gateway.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') },
+    ];
+    if (args['no-portkey']) notMeasured.portkey = 'skipped with --no-portkey';
+    else {
+      try {
+        log('starting Portkey (installs on first use)');
+        const portkey = await startPortkey({ upstreamBaseUrl: `${upstream.url}/v1`, upstreamApiKey: UPSTREAM_KEY, cpu: PROXY_CPU, log: (line) => log(`portkey: ${line}`) });
+        services.push({ name: portkey.name, url: portkey.url, pid: portkey.pid, stop: portkey.stop });
+        targets.push({ name: 'portkey', url: portkey.url, headers: portkey.headers, body: chatBody('gpt-4o-mini') });
+      } catch (error) {
+        notMeasured.portkey = `could not start: ${(error as Error).message.split('\n')[0]}`;
+      }
+    }
+    const systems: Record<string, SystemNumbers> = Object.fromEntries(targets.map((target) => [target.name, { throughputRps: [], throughputP99Ms: [], errors: 0 }]));
+    const numbers = (name: string) => systems[name] as SystemNumbers;
+
+    log('warm-up');
+    for (const target of targets) await throughput(target, 10, 1);
+
+    for (let round = 0; round < PLAN.rounds; round += 1) {
+      for (const target of targets) {
+        log(`throughput round ${round + 1}/${PLAN.rounds}: ${target.name}`);
+        const result = await throughput(target, 50, PLAN.durationS);
+        numbers(target.name).throughputRps.push(round2(result.rps));
+        numbers(target.name).throughputP99Ms.push(result.p99Ms);
+        numbers(target.name).errors += result.errors + result.non2xx;
+      }
+    }
+
+    log('latency at concurrency 1 (interleaved blocks)');
+    const latency: Record<string, number[]> = Object.fromEntries(targets.map((target) => [target.name, []]));
+    const blocks = 5;
+    for (let block = 0; block < blocks; block += 1) {
+      for (const target of targets) latency[target.name]?.push(...(await sequentialLatency(target, Math.ceil(PLAN.latencyCount / blocks))));
+    }
+    for (const target of targets) {
+      const samples = latency[target.name] ?? [];
+      numbers(target.name).latencyP50Us = round2(percentile(samples, 50));
+      numbers(target.name).latencyP99Us = round2(percentile(samples, 99));
+    }
+
+    for (const target of targets.filter((entry) => entry.name === 'breakerbox' || entry.name === 'baseline')) {
+      log(`highest throughput with p99 < 20 ms: ${target.name}`);
+      for (const connections of PLAN.kneeSteps) {
+        const result = await throughput(target, connections, PLAN.kneeDurationS);
+        if (result.p99Ms < 20 && result.rps > (numbers(target.name).kneeRps ?? 0)) {
+          numbers(target.name).kneeRps = round2(result.rps);
+          numbers(target.name).kneeConnections = connections;
+        }
+      }
+    }
+
+    log('streaming: time to first token and gaps');
+    for (const target of targets) {
+      const timing = await streamTiming(target, PLAN.streams, 20, 10);
+      numbers(target.name).ttftMedianUs = round2(median(timing.ttftUs));
+      numbers(target.name).gapP50Us = round2(percentile(timing.gapUs, 50));
+      numbers(target.name).gapP99Us = round2(percentile(timing.gapUs, 99));
+      if (timing.complete !== PLAN.streams) numbers(target.name).errors += PLAN.streams - timing.complete;
+    }
+
+    const streams: BenchResults['streams'] = {};
+    const gatewayTarget = targets.find((target) => target.name === 'breakerbox') as Target;
+    log(`${PLAN.bigStreams} concurrent streams through the HTTP upstream`);
+    streams[String(PLAN.bigStreams)] = {
+      ...(await concurrentStreams(gatewayTarget, PLAN.bigStreams, gateway.pid, gatewayTarget.body({ stream: true, bench: { chunks: 20, interval_ms: 100 } }))),
+      upstream: 'HTTP (OpenAI provider)',
+    };
+    if (PLAN.hugeStreams > 0) {
+      log(`${PLAN.hugeStreams} concurrent streams through the in-process mock`);
+      const mockBody = JSON.stringify({ model: 'bench-mock', stream: true, messages: [{ role: 'user', content: 'stream please' }] });
+      streams[String(PLAN.hugeStreams)] = { ...(await concurrentStreams(gatewayTarget, PLAN.hugeStreams, gateway.pid, mockBody)), upstream: 'in-process mock provider' };
+    } else notMeasured['10,000 streams'] = 'skipped in --quick mode';
+    notMeasured['Redis mode'] = 'no Redis-backed state exists yet (limits and budgets are a later issue)';
+
+    log('micro-benchmarks');
+    const micro: BenchResults['micro'] = {};
+    for (const [name, opsPerSecond] of Object.entries(runMicroBenchmarks(PLAN.microMs))) {
+      const before = previous?.micro?.[name]?.opsPerSecond;
+      micro[name] = { opsPerSecond: round2(opsPerSecond), changePct: before ? round2(((opsPerSecond - before) / before) * 100) : null };
+    }
+
+    const results: BenchResults = {
+      version: 1,
+      startedAt: new Date(started).toISOString(),
+      durationS: (Date.now() - started) / 1000,
+      mode: quick ? 'quick' : 'full',
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(totalmem() / 1024 ** 3),
+        node: process.version,
+        platform: process.platform,
+        pinned: args.pin === true,
+      },
+      systems,
+      streams,
+      micro,
+      notMeasured,
+      targets: [],
+    };
+    results.targets = checkTargets(results);
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const markdown = renderMarkdown(results);
+    await writeFile(join(RESULTS_DIR, 'latest.md'), markdown);
+    process.stdout.write(markdown);
+  } finally {
+    for (const service of services.reverse()) await service.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function round2(value: number): number {
+  return round(value, 2);
+}
+
+function checkTargets(results: BenchResults) {
+  const rps = (name: string) => medianOf(results.systems[name]?.throughputRps ?? []);
+  const gw = results.systems.breakerbox;
+  const direct = results.systems.direct;
+  const added = (value: number | undefined, reference: number | undefined) => (value === undefined || reference === undefined ? null : value - reference);
+  const huge = results.streams['10000'];
+  return [
+    check('throughput vs Portkey', results.systems.portkey ? rps('breakerbox') / rps('portkey') : null, 10, 'min', 'x'),
+    check('throughput vs baseline Node proxy', rps('breakerbox') / rps('baseline'), 0.6, 'min', 'x'),
+    check('added latency p50 at concurrency 1', added(gw?.latencyP50Us, direct?.latencyP50Us), 300, 'max', 'µs'),
+    check('added latency p99 at concurrency 1', added(gw?.latencyP99Us, direct?.latencyP99Us), 1000, 'max', 'µs'),
+    check('added time to first token', added(gw?.ttftMedianUs, direct?.ttftMedianUs), 1000, 'max', 'µs'),
+    check('10,000 concurrent streams all complete', huge ? huge.completed : null, 10_000, 'min', 'streams'),
+    check('RSS with 10,000 concurrent streams', huge ? huge.peakRssMb : null, 300, 'max', 'MB'),
+    check('Redis mode throughput vs embedded', null, 0.7, 'min', 'x', 'no Redis-backed state yet'),
+  ];
+}
+
+if (!existsSync(join(ROOT, 'node_modules'))) throw new Error('run npm ci first');
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,75 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Target } from './load.js';
+import { freePort, serviceFor, spawnNode, waitUntilUp, type Service } from './processes.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+export const UPSTREAM_KEY = 'sk-bench-upstream-key-000000000000';
+export const GATEWAY_KEY = 'bb-bench-key-0123456789';
+const TSX = ['--import', 'tsx'];
+
+export function chatBody(model: string): Target['body'] {
+  const base = {
+    model,
+    messages: [
+      { role: 'system', content: 'You are a concise assistant for a shipping company. Answer in two sentences.' },
+      { role: 'user', content: 'Where is my parcel? It was due on Monday and the tracking page has not changed since.' },
+    ],
+    max_tokens: 256,
+  };
+  const fixed = JSON.stringify(base);
+  return (extra) => (extra ? JSON.stringify({ ...base, ...extra }) : fixed);
+}
+
+export async function startUpstream(cpu: number | undefined): Promise<Service> {
+  const port = await freePort();
+  const child = spawnNode([...TSX, join(ROOT, 'bench/upstream-server.ts'), String(port)], cpu);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilUp(url, child);
+  return serviceFor('upstream', url, child);
+}
+
+export async function startBaseline(upstream: string, cpu: number | undefined): Promise<Service> {
+  const port = await freePort();
+  const child = spawnNode([...TSX, join(ROOT, 'bench/baseline-proxy.ts'), String(port), upstream], cpu);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilUp(url, child);
+  return serviceFor('baseline', url, child);
+}
+
+/**
+ * Breakerbox from the built CLI with a production-shaped config: API-key auth, request logs on
+ * (JSON lines to /dev/null, so serialising them is still paid), an OpenAI provider to the bench upstream, and an in-process mock model
+ * for the 10,000-stream memory run. Limits, budgets, guards and the ledger join as they land.
+ */
+export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string): Promise<Service> {
+  const port = await freePort();
+  const configPath = join(workDir, 'breakerbox-bench.yaml');
+  await writeFile(
+    configPath,
+    `server: { host: 127.0.0.1, port: ${port}, shutdown_grace_ms: 1000 }
+auth:
+  api_keys:
+    - { name: bench, key: ${GATEWAY_KEY} }
+providers:
+  upstream:
+    type: openai
+    api_key: \${env:BENCH_UPSTREAM_KEY}
+    base_url: ${upstream}/v1
+    max_connections: 20000
+  mock:
+    type: mock
+    reply: { mode: lorem, tokens: 20 }
+    tokens_per_second: 4
+models:
+  bench: { targets: [{ provider: upstream, model: gpt-4o-mini }] }
+  bench-mock: { targets: [{ provider: mock, model: mock-stream }] }
+logging: { level: info, requests: true }
+`,
+  );
+  process.env.BENCH_UPSTREAM_KEY = UPSTREAM_KEY;
+  const child = spawnNode([join(ROOT, 'dist/cli/main.js'), 'start', '--config', configPath], cpu);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilUp(`${url}/healthz`, child);
+  return serviceFor('breakerbox', url, child);
+}
