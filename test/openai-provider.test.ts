@@ -491,7 +491,6 @@ describe('openai provider: fallback and failures mid-stream', { timeout: 30_000 
 
   it(
     'gives the client a terminal error event when the upstream ends the stream without [DONE]',
-    { todo: 'gateway bug: parseOpenAIStream treats an SSE body that ends before [DONE] as a complete stream (see report)' },
     async () => {
       const marker = 'upstream-truncate';
       const stream = await gateway.client.chat.completions.create({

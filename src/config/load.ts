@@ -47,10 +47,10 @@ function parseDocumentText(text: string, source: string): unknown {
   }
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      document.errors.map((error) => ({ path: [], message: `invalid YAML: ${error.message.split('\n')[0]}` })),
-    );
+    // The first syntax error is the one to fix; later ones are usually its echoes.
+    const first = document.errors[0] as { message: string };
+    const more = document.errors.length > 1 ? ` (and ${document.errors.length - 1} more that may follow from it)` : '';
+    throw new ConfigError(source, [{ path: [], message: `invalid YAML: ${first.message.split('\n')[0]?.replace(/:\s*$/, '')}${more}` }]);
   }
   return document.toJS() as unknown;
 }
@@ -81,6 +81,10 @@ function interpolateEnv(value: unknown, path: Array<string | number>, env: NodeJ
 
 function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
   const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
+  if (issue.code === 'invalid_key') {
+    // A record key failed its own check (e.g. a model name with a space): report that check.
+    return issue.issues.map((inner) => ({ path, message: inner.message }));
+  }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown key' }));
   }

@@ -47,6 +47,18 @@ export function checkReferences(raw: unknown): ConfigIssue[] {
     });
   }
   if (Array.isArray(keys)) {
+    const seenNames = new Set<unknown>();
+    const seenKeys = new Set<unknown>();
+    keys.forEach((key: unknown, index) => {
+      const entry = asRecord(key);
+      if (entry?.name !== undefined && seenNames.has(entry.name)) {
+        issues.push({ path: ['auth', 'api_keys', index, 'name'], message: `duplicate key name ${JSON.stringify(entry.name)}` });
+      }
+      // Never echo the key itself: say which entry repeats it.
+      if (entry?.key !== undefined && seenKeys.has(entry.key)) issues.push({ path: ['auth', 'api_keys', index, 'key'], message: 'the same key is configured twice' });
+      seenNames.add(entry?.name);
+      seenKeys.add(entry?.key);
+    });
     keys.forEach((key: unknown, index) => {
       const allowed = asRecord(key)?.models;
       if (!Array.isArray(allowed)) return;

@@ -298,4 +298,29 @@ models: { fast: { targets: [{ provider: opnai, model: gpt-4o-mini }] } }
     assert.equal(parseConfigText(MINIMAL, 'test.yaml', {}).server.max_body_bytes, 20 * 1024 * 1024);
     assert.deepEqual(issuesOf(`${MINIMAL}server: { max_body_bytes: 20 megabytes }\n`), ['server.max_body_bytes: expected a size such as 512kb or 20mb']);
   });
+
+  it('refuses a size of zero', () => {
+    assert.deepEqual(issuesOf(`${MINIMAL}server: { max_body_bytes: "0kb" }\n`), ['server.max_body_bytes: must be at least 1 byte']);
+  });
+
+  it('explains a model name that is not allowed', () => {
+    const issues = issuesOf(`${MINIMAL.replace('demo:', '"two words":')}`);
+    assert.ok(issues.includes('models["two words"]: model names contain no spaces'), issues.join('\n'));
+  });
+
+  it('refuses target params that would override what the gateway sets', () => {
+    const issues = issuesOf(MINIMAL.replace('model: mock-1 }', 'model: mock-1, params: { model: other, temperature: 0.1 } }'));
+    assert.deepEqual(issues, ['models.demo.targets[0].params: may not set model, messages, input, stream, stream_options (the gateway owns them)']);
+  });
+
+  it('refuses duplicate API key names and values without echoing the key', () => {
+    const issues = issuesOf(MINIMAL.replace('[{ name: test, key: test-key-123 }]', '[{ name: a, key: test-key-123 }, { name: a, key: test-key-123 }]'));
+    assert.deepEqual(issues, ['auth.api_keys[1].name: duplicate key name "a"', 'auth.api_keys[1].key: the same key is configured twice']);
+    for (const issue of issues) assert.ok(!issue.includes('test-key-123'));
+  });
+
+  it('reports one YAML syntax error, not its echoes', () => {
+    const issues = issuesOf('providers: { a: ${env:X} }\nmodels: {}\n');
+    assert.equal(issues.length, 1);
+  });
 });

@@ -17,7 +17,8 @@ const byteSize = z
     if (typeof value === 'number') return value;
     const match = SIZE_PATTERN.exec(value.trim()) as RegExpExecArray;
     return Math.round(Number(match[1]) * (SIZE_FACTORS[(match[2] ?? 'b').toLowerCase()] ?? 1));
-  });
+  })
+  .refine((bytes) => bytes >= 1, 'must be at least 1 byte');
 
 const milliseconds = z.number().int().positive();
 
@@ -70,7 +71,7 @@ const openaiCompatibleProviderSchema = z
     vendor: z
       .enum(OPENAI_COMPATIBLE_VENDOR_NAMES)
       .default('generic')
-      .describe('Which server this is, so its known quirks are handled (see docs/providers.md).'),
+      .describe('Which server this is, so its known quirks are handled (see docs/configuration.md).'),
     base_url: z
       .url()
       .optional()
@@ -98,7 +99,7 @@ const mockFailureSchema = z
       .optional()
       .describe('Streams break off, as a dropped connection, after this many tokens.'),
   })
-  .describe('Failure injection for every request; a request header can pick one per request (docs/providers.md).');
+  .describe('Failure injection for every request; a request header can pick one per request (see docs/configuration.md).');
 
 const mockProviderSchema = z
   .strictObject({
@@ -142,11 +143,17 @@ const providerSchema = z.discriminatedUnion('type', [openaiProviderSchema, opena
       : undefined,
 });
 
+/** Request fields a target's params may not override: the gateway sets them per request. */
+const RESERVED_PARAMS: ReadonlySet<string> = new Set(['model', 'messages', 'input', 'stream', 'stream_options']);
+
 const targetSchema = z.strictObject({
   provider: z.string().min(1).describe('Name of an entry under `providers`.'),
   model: z.string().min(1).describe('The model name the upstream knows, e.g. gpt-4o-mini.'),
   params: z
     .record(z.string(), z.unknown())
+    .refine((params) => !Object.keys(params).some((key) => RESERVED_PARAMS.has(key)), {
+      message: `may not set ${[...RESERVED_PARAMS].join(', ')} (the gateway owns them)`,
+    })
     .optional()
     .describe('Request fields forced on every call to this target, e.g. { temperature: 0.2 } (OpenAI field names).'),
 });

@@ -10,7 +10,10 @@ export class AttemptDeadline {
   private readonly onParentAbort: () => void;
 
   constructor(private readonly parent: AbortSignal) {
-    this.onParentAbort = () => this.controller.abort(parent.reason);
+    this.onParentAbort = () => {
+      this.disarm();
+      this.controller.abort(parent.reason);
+    };
     if (parent.aborted) this.controller.abort(parent.reason);
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
   }
@@ -22,6 +25,7 @@ export class AttemptDeadline {
   /** (Re)starts the timeout; when it fires the attempt aborts with a BB_UPSTREAM_TIMEOUT naming it. */
   arm(ms: number, what: string): void {
     this.disarm();
+    if (this.controller.signal.aborted) return;
     this.timer = setTimeout(() => {
       this.controller.abort(new GatewayError('BB_UPSTREAM_TIMEOUT', `The upstream provider exceeded the ${what} timeout (${ms} ms).`));
     }, ms);

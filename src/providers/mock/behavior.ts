@@ -44,7 +44,8 @@ export function resolveBehavior(config: MockProviderConfig, providerName: string
     const value = Number(fields[key]);
     return fields[key] !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
   };
-  behavior.status = int('status') ?? behavior.status;
+  const status = int('status');
+  if (status !== undefined && status >= 400 && status <= 599) behavior.status = status;
   behavior.retryAfterSeconds = int('retry_after') ?? behavior.retryAfterSeconds;
   behavior.ttftMs = int('ttft_ms') ?? behavior.ttftMs;
   behavior.ttftMs += int('slow_start_ms') ?? 0;

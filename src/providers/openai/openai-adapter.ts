@@ -43,8 +43,11 @@ export class OpenAIAdapter implements ProviderAdapter {
     this.chatUrl = `${base}/chat/completions`;
     this.embeddingsUrl = `${base}/embeddings`;
     this.agent = createUpstreamAgent({ connectTimeoutMs: options.timeouts.connectMs, maxConnections: options.maxConnections });
-    this.baseHeaders = { 'content-type': 'application/json', ...options.extraHeaders, ...options.authHeaders };
-    this.secrets = Object.values(options.authHeaders).flatMap((value) => [value, value.replace(/^Bearer /, '')]);
+    // Header names are matched case-insensitively upstream; lower-case them so auth wins cleanly.
+    const extra = Object.fromEntries(Object.entries(options.extraHeaders).map(([name, value]) => [name.toLowerCase(), value]));
+    this.baseHeaders = { 'content-type': 'application/json', ...extra, ...options.authHeaders };
+    // Configured header values may be credentials too (e.g. a vendor's own key header).
+    this.secrets = [...Object.values(options.authHeaders), ...Object.values(extra)].flatMap((value) => [value, value.replace(/^Bearer /, '')]);
   }
 
   async chat(request: CanonicalRequest, target: TargetSpec, context: AttemptContext): Promise<ChatOutcome> {

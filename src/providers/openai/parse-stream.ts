@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CanonicalRequest, StreamEvent, Usage } from '../../core/canonical.js';
+import { GatewayError } from '../../core/errors.js';
 import type { SseEvent } from '../../upstream/sse-parser.js';
 import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
 import { OPENAI_WIRE_DIALECT } from './build-request.js';
@@ -56,9 +57,15 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
   let started = false;
   let usage: Usage | undefined;
   let outputText = '';
+  let sawDone = false;
+  /** Choices that started, and those that reported a finish reason. */
+  const openChoices = new Set<number>();
   try {
     for await (const sse of events) {
-      if (sse.data === '[DONE]') break;
+      if (sse.data === '[DONE]') {
+        sawDone = true;
+        break;
+      }
       let json: unknown;
       try {
         json = JSON.parse(sse.data);
@@ -80,12 +87,18 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
       for (const choice of choices) {
         const content = choice.delta?.content;
         if (content) outputText += content;
+        if (choice.finish_reason) openChoices.delete(choice.index);
+        else openChoices.add(choice.index);
         if (!passthrough) yield* choiceEvents(choice);
       }
       if (passthrough && (choices.length > 0 || (chunkUsage !== undefined && request.streamUsage))) {
         yield { type: 'raw', dialect: OPENAI_WIRE_DIALECT, data: sse.data };
       }
       if (chunkUsage) usage = chunkUsage;
+    }
+    // Some servers omit [DONE]; a body that ends with every choice finished is still complete.
+    if (!sawDone && (!started || openChoices.size > 0)) {
+      throw new GatewayError('BB_UPSTREAM_CONNECT', `Provider "${provider}" ended the stream before it was complete.`);
     }
   } catch (error) {
     // Bill what was generated before the failure; the caller still receives the error after this.
