@@ -1,7 +1,7 @@
 import type { Config } from './config/schema.js';
 import { createRuntime, type Runtime } from './pipeline/runtime.js';
 import { GatewayServer } from './server/http-server.js';
-import { createLogger, logRequests, type Logger } from './telemetry/logger.js';
+import { createLogging, logRequests, type Logger } from './telemetry/logger.js';
 
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:8080 */
@@ -21,9 +21,10 @@ export interface StartOptions {
 
 /** Builds the runtime from a validated config and serves it. The CLI and the tests both start here. */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
-  const logger = createLogger(config.logging.level, options.logDestination);
+  const logging = createLogging(config.logging.level, options.logDestination);
+  const logger = logging.logger;
   const runtime = createRuntime(config);
-  const stopLogging = config.logging.requests ? logRequests(logger) : () => undefined;
+  const stopLogging = config.logging.requests ? logRequests(logging) : () => undefined;
   const server = new GatewayServer(runtime, {
     host: config.server.host,
     port: config.server.port,
@@ -51,7 +52,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         await server.drain(config.server.shutdown_grace_ms);
         stopLogging();
         await runtime.close();
-        logger.flush();
+        logging.flush();
       })();
       return closing;
     },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { GatewayError } from '../core/errors.js';
 import { ANONYMOUS_PRINCIPAL, type Principal } from '../core/principal.js';
 
@@ -14,7 +14,8 @@ export type RequestHeaders = Readonly<Record<string, string | string[] | undefin
 export type Authenticator = (headers: RequestHeaders) => Principal;
 
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // The one-shot form: createHash() allocates a Hash object per request.
+  return hash('sha256', key, 'hex');
 }
 
 /** `bb-quickstart-key` -> `bb-quic…`: enough to tell keys apart in logs, too little to use. */

@@ -29,7 +29,7 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     try {
       execution = await executeChat(route, runtime.health, request, {
         requestId: exchange.requestId,
-        signal: exchange.signal,
+        client: exchange.client,
         clientHeaders: exchange.headers,
         forwardHeaders: pickForwardHeaders(exchange),
       });
@@ -43,8 +43,8 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     record.upstreamMs = execution.upstreamMs;
     const outcome = execution.result;
     if (outcome.kind === 'response') {
-      record.usage = outcome.response.usage;
-      const body = outcome.raw?.dialect === dialect.name ? outcome.raw.body : dialect.encodeChat(outcome.response, request);
+      record.usage = outcome.usage;
+      const body = outcome.raw?.dialect === dialect.name ? outcome.raw.body : dialect.encodeChat(outcome.response(), request);
       return scope.json(200, body, scope.routingHeaders(scope.baseHeaders('application/json')));
     }
     const headers = scope.routingHeaders({ ...scope.baseHeaders('text/event-stream'), 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
@@ -73,7 +73,7 @@ async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request:
     const error = toGatewayError(thrown, scope.exchange.requestId);
     record.errorCode = error.code;
     record.usage ??= { inputTokens: estimatePromptTokens(request), outputTokens: 0, estimated: true };
-    if (error.code !== 'BB_CLIENT_CLOSED' && !scope.exchange.signal.aborted) yield encoder.error(error);
+    if (error.code !== 'BB_CLIENT_CLOSED' && !scope.exchange.client.closed) yield encoder.error(error);
   }
 }
 

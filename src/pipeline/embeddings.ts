@@ -16,7 +16,7 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
     const route = resolveModel(runtime, principal, request.model);
     const execution = await executeEmbeddings(route, runtime.health, request, {
       requestId: exchange.requestId,
-      signal: exchange.signal,
+      client: exchange.client,
       clientHeaders: exchange.headers,
       forwardHeaders: {},
     }).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientLink } from '../core/client-link.js';
 
 /**
  * One client request as the pipeline sees it. The server builds it; the pipeline never touches
@@ -9,8 +10,8 @@ export interface Exchange {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
-  /** Aborted when the client disconnects before the reply is complete. */
-  signal: AbortSignal;
+  /** Closes when the client disconnects before the reply is complete. */
+  client: ClientLink;
   /** performance.now() when the request arrived. */
   startedAt: number;
   readBody(): Promise<Buffer>;

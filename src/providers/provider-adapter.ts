@@ -4,6 +4,7 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
   StreamEvent,
+  Usage,
 } from '../core/canonical.js';
 
 /** Upstream timeouts of one provider, in milliseconds. */
@@ -43,7 +44,16 @@ export interface RawBody {
 }
 
 export type ChatOutcome =
-  | { kind: 'response'; response: CanonicalResponse; raw?: RawBody }
+  | {
+      kind: 'response';
+      usage: Usage;
+      /**
+       * The answer in canonical form, built on first call: with a raw body in the client's
+       * dialect (passthrough) nothing may need it, and building it costs a full validation.
+       */
+      response: () => CanonicalResponse;
+      raw?: RawBody;
+    }
   /** Resolved once the upstream accepted the request; events end with `usage` when known. */
   | { kind: 'stream'; events: AsyncIterable<StreamEvent> };
 

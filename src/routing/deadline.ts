@@ -1,21 +1,61 @@
+import type { ClientLink } from '../core/client-link.js';
 import { GatewayError } from '../core/errors.js';
 
 /**
- * One attempt's abort controller: aborted by the client's disconnect (linked parent signal) or by
- * whichever timeout is armed. The abort reason tells the two apart, so the error is exact.
+ * How often armed deadlines are checked. Timeouts are seconds long, so firing up to this much late
+ * is harmless; in exchange, arming is a field write instead of a timer per request (and, for the
+ * idle timeout, per streamed event).
+ */
+export const DEADLINE_RESOLUTION_MS = 50;
+
+/** One shared interval checks every armed deadline; it runs only while some are armed. */
+class DeadlineClock {
+  private readonly armed = new Set<AttemptDeadline>();
+  private timer: NodeJS.Timeout | undefined;
+
+  add(deadline: AttemptDeadline): void {
+    this.armed.add(deadline);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.tick(), DEADLINE_RESOLUTION_MS);
+      this.timer.unref();
+    }
+  }
+
+  delete(deadline: AttemptDeadline): void {
+    this.armed.delete(deadline);
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (const deadline of this.armed) if (deadline.expiresAt <= now) deadline.expire();
+    if (this.armed.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+const clock = new DeadlineClock();
+
+const clientClosed = () => new GatewayError('BB_CLIENT_CLOSED', 'The client closed the connection.');
+
+/**
+ * One attempt's abort controller: aborted by the client's disconnect or by whichever timeout is
+ * armed. The abort reason tells the two apart, so the error is exact.
  */
 export class AttemptDeadline {
   private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly onParentAbort: () => void;
+  private readonly unlink: () => void;
+  /** performance.now() after which the armed timeout fires; Infinity when disarmed. */
+  expiresAt = Number.POSITIVE_INFINITY;
+  private armedMs = 0;
+  private armedWhat = '';
 
-  constructor(private readonly parent: AbortSignal) {
-    this.onParentAbort = () => {
+  constructor(client: ClientLink) {
+    this.unlink = client.onClose(() => {
       this.disarm();
-      this.controller.abort(parent.reason);
-    };
-    if (parent.aborted) this.controller.abort(parent.reason);
-    else parent.addEventListener('abort', this.onParentAbort, { once: true });
+      this.controller.abort(clientClosed());
+    });
   }
 
   get signal(): AbortSignal {
@@ -24,24 +64,31 @@ export class AttemptDeadline {
 
   /** (Re)starts the timeout; when it fires the attempt aborts with a BB_UPSTREAM_TIMEOUT naming it. */
   arm(ms: number, what: string): void {
-    this.disarm();
     if (this.controller.signal.aborted) return;
-    this.timer = setTimeout(() => {
-      this.controller.abort(new GatewayError('BB_UPSTREAM_TIMEOUT', `The upstream provider exceeded the ${what} timeout (${ms} ms).`));
-    }, ms);
+    if (this.expiresAt === Number.POSITIVE_INFINITY) clock.add(this);
+    this.expiresAt = performance.now() + ms;
+    this.armedMs = ms;
+    this.armedWhat = what;
   }
 
   disarm(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (this.expiresAt === Number.POSITIVE_INFINITY) return;
+    this.expiresAt = Number.POSITIVE_INFINITY;
+    clock.delete(this);
   }
 
-  /** Stops timers and unlinks from the client signal; aborting the attempt too if asked. */
+  /** Called by the clock when the armed time has passed. */
+  expire(): void {
+    const ms = this.armedMs;
+    const what = this.armedWhat;
+    this.disarm();
+    this.controller.abort(new GatewayError('BB_UPSTREAM_TIMEOUT', `The upstream provider exceeded the ${what} timeout (${ms} ms).`));
+  }
+
+  /** Stops the timeout and unlinks from the client; aborting the attempt too if asked. */
   dispose(abortReason?: unknown): void {
     this.disarm();
-    this.parent.removeEventListener('abort', this.onParentAbort);
+    this.unlink();
     if (abortReason !== undefined && !this.controller.signal.aborted) this.controller.abort(abortReason);
   }
 }

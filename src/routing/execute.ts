@@ -1,3 +1,4 @@
+import type { ClientLink } from '../core/client-link.js';
 import type { CanonicalRequest, EmbeddingsRequest, EmbeddingsResponse, StreamEvent } from '../core/canonical.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { AttemptRecord } from '../core/request-record.js';
@@ -6,8 +7,8 @@ import { AttemptDeadline } from './deadline.js';
 import type { HealthTracker } from './health.js';
 import { orderTargets, type ModelRoute, type RoutedTarget } from './router.js';
 
-/** The request-scoped facts the attempt loop needs; `signal` aborts when the client disconnects. */
-export type ExecuteContext = Omit<AttemptContext, 'signal'> & { signal: AbortSignal };
+/** The request-scoped facts the attempt loop needs; `client` says when the client disconnects. */
+export type ExecuteContext = Omit<AttemptContext, 'signal'> & { client: ClientLink };
 
 export interface Execution<T> {
   result: T;
@@ -84,12 +85,18 @@ async function attemptLoop<T>(
   const targets = orderTargets(route, health);
   let lastError: GatewayError | undefined;
   for (const target of targets) {
-    const deadline = new AttemptDeadline(context.signal);
+    const deadline = new AttemptDeadline(context.client);
     const timeouts = target.adapter.timeouts;
     deadline.arm(firstTimeout === 'first-byte' ? timeouts.firstByteMs : timeouts.totalMs, firstTimeout);
     const started = performance.now();
     try {
-      const { value, keepDeadline } = await attempt(target, deadline, { ...context, signal: deadline.signal });
+      const attemptContext: AttemptContext = {
+        requestId: context.requestId,
+        clientHeaders: context.clientHeaders,
+        forwardHeaders: context.forwardHeaders,
+        signal: deadline.signal,
+      };
+      const { value, keepDeadline } = await attempt(target, deadline, attemptContext);
       if (!keepDeadline) deadline.dispose();
       const upstreamMs = performance.now() - started;
       health.recordSuccess(target.id);
@@ -100,7 +107,7 @@ async function attemptLoop<T>(
       const error = attemptError(thrown, deadline.signal);
       attempts.push({ provider: target.providerName, model: target.model, outcome: error.code, durationMs: performance.now() - started });
       lastError = error;
-      if (context.signal.aborted || !error.retryable) break;
+      if (context.client.closed || !error.retryable) break;
       if (!HEALTH_NEUTRAL.has(error.code)) health.recordFailure(target.id);
     }
   }

@@ -5,6 +5,7 @@ import type { Exchange, Reply } from '../pipeline/exchange.js';
 import { handleRouteError } from '../pipeline/models.js';
 import type { Runtime } from '../pipeline/runtime.js';
 import { readBodyWithLimit } from './body.js';
+import { ClientConnection } from './client-connection.js';
 import { requestIdFrom } from './request-id.js';
 import { matchRoute, type RouteEnv } from './routes.js';
 import { writeEventStream } from './sse-writer.js';
@@ -68,11 +69,11 @@ export class GatewayServer {
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     this.inFlight += 1;
-    const abort = new AbortController();
+    const client = new ClientConnection();
     let reply: Reply | undefined;
     response.once('close', () => {
       const clientClosed = !response.writableFinished;
-      if (clientClosed) abort.abort(new GatewayError('BB_CLIENT_CLOSED', 'The client closed the connection.'));
+      if (clientClosed) client.close();
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       // The settle phase; a reply still being computed settles itself when it gets here.
@@ -85,7 +86,7 @@ export class GatewayServer {
       method: request.method ?? 'GET',
       path: query === -1 ? url : url.slice(0, query),
       headers: request.headers,
-      signal: abort.signal,
+      client,
       startedAt,
       readBody: () => readBodyWithLimit(request, this.options.maxBodyBytes),
     };

@@ -53,7 +53,7 @@ export class MockAdapter implements ProviderAdapter {
       ],
       usage: { inputTokens, outputTokens: toolCall ? countToolTokens(toolCall) : pieces.length },
     };
-    return { kind: 'response', response };
+    return { kind: 'response', usage: response.usage, response: () => response };
   }
 
   async embeddings(request: EmbeddingsRequest, target: TargetSpec, context: AttemptContext): Promise<EmbeddingsResponse> {

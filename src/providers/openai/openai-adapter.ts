@@ -1,5 +1,5 @@
 import type { Agent } from 'undici';
-import type { CanonicalRequest, EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
+import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
 import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, transportError, type UpstreamResponse } from '../../upstream/http-client.js';
@@ -7,7 +7,7 @@ import { parseSseStream } from '../../upstream/sse-parser.js';
 import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { buildChatBody, buildEmbeddingsBody, OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
-import { badResponse, parseChatResponse, parseEmbeddingsResponse } from './parse-response.js';
+import { badResponse, parseChatResponse, parseEmbeddingsResponse, readChatUsage } from './parse-response.js';
 import { estimateUsage, parseOpenAIStream } from './parse-stream.js';
 import type { OpenAIWireProfile } from './wire-profile.js';
 
@@ -53,12 +53,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   async chat(request: CanonicalRequest, target: TargetSpec, context: AttemptContext): Promise<ChatOutcome> {
     const body = buildChatBody(request, target, this.options.profile);
     const response = await this.send(this.chatUrl, body, context);
-    if (!request.stream) {
-      const text = await readBody(response, context.signal);
-      const { response: parsed, usageMissing } = parseChatResponse(text, this.name);
-      if (usageMissing) parsed.usage = estimateUsage(request, parsed.choices.map((choice) => choice.content ?? '').join(''));
-      return usageMissing ? { kind: 'response', response: parsed } : { kind: 'response', response: parsed, raw: { dialect: this.dialect, body: text } };
-    }
+    if (!request.stream) return this.readChatResponse(request, await readBody(response, context.signal));
     const contentType = String(response.headers['content-type'] ?? '');
     if (!contentType.includes('text/event-stream')) {
       await readBody(response, context.signal).catch(() => '');
@@ -72,6 +67,24 @@ export class OpenAIAdapter implements ProviderAdapter {
       secrets: this.secrets,
     });
     return { kind: 'stream', events };
+  }
+
+  /**
+   * A whole chat answer. For an OpenAI-dialect client only the usage is read and the body goes back
+   * unchanged; the canonical form is built only when asked for (or when usage must be estimated).
+   */
+  private readChatResponse(request: CanonicalRequest, text: string): ChatOutcome {
+    const raw = { dialect: this.dialect, body: text };
+    if (request.source?.dialect === this.dialect) {
+      const usage = readChatUsage(text, this.name);
+      if (usage) {
+        let parsed: CanonicalResponse | undefined;
+        return { kind: 'response', usage, response: () => (parsed ??= parseChatResponse(text, this.name).response), raw };
+      }
+    }
+    const { response: parsed, usageMissing } = parseChatResponse(text, this.name);
+    if (usageMissing) parsed.usage = estimateUsage(request, parsed.choices.map((choice) => choice.content ?? '').join(''));
+    return { kind: 'response', usage: parsed.usage, response: () => parsed, ...(usageMissing ? {} : { raw }) };
   }
 
   async embeddings(request: EmbeddingsRequest, target: TargetSpec, context: AttemptContext): Promise<EmbeddingsResponse> {

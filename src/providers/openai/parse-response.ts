@@ -69,6 +69,24 @@ export function badResponse(provider: string, what: string): GatewayError {
   return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" sent ${what}.`);
 }
 
+/**
+ * The passthrough fast path: checks the answer is a chat completion (an object with a `choices`
+ * array) and reads its usage, without validating every choice. Undefined when usage is absent.
+ */
+export function readChatUsage(text: string, provider: string): Usage | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw badResponse(provider, 'a response that is not JSON');
+  }
+  if (typeof json !== 'object' || json === null || !Array.isArray((json as { choices?: unknown }).choices)) {
+    throw badResponse(provider, 'a response that is not a chat completion');
+  }
+  const usage = (json as { usage?: unknown }).usage;
+  return usage === undefined || usage === null ? undefined : parseUsage(usage);
+}
+
 /** Parses an OpenAI chat completion; `usageMissing` tells the caller to estimate usage. */
 export function parseChatResponse(text: string, provider: string): { response: CanonicalResponse; usageMissing: boolean } {
   let json: unknown;
