@@ -16,7 +16,7 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (typeof req.headers.authorization === 'string') headers.authorization = req.headers.authorization;
-    request(new URL(req.url ?? '/', upstream), { method: 'POST', dispatcher: agent, headers, body: Buffer.concat(parts) })
+    agent.request({ origin: upstream.origin, path: req.url ?? '/', method: 'POST', headers, body: Buffer.concat(parts) })
       .then(async (answer) => {
         const type = String(answer.headers['content-type'] ?? '');
         if (type.includes('text/event-stream')) {

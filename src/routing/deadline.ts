@@ -1,5 +1,6 @@
 import type { ClientLink } from '../core/client-link.js';
 import { GatewayError } from '../core/errors.js';
+import type { AttemptSignal } from '../providers/provider-adapter.js';
 
 /**
  * How often armed deadlines are checked. Timeouts are seconds long, so firing up to this much late
@@ -40,11 +41,14 @@ const clock = new DeadlineClock();
 const clientClosed = () => new GatewayError('BB_CLIENT_CLOSED', 'The client closed the connection.');
 
 /**
- * One attempt's abort controller: aborted by the client's disconnect or by whichever timeout is
- * armed. The abort reason tells the two apart, so the error is exact.
+ * One attempt's abort signal: aborted by the client's disconnect or by whichever timeout is armed.
+ * The abort reason tells the two apart, so the error is exact.
  */
-export class AttemptDeadline {
-  private readonly controller = new AbortController();
+export class AttemptDeadline implements AttemptSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: Array<() => void> = [];
+  private controller: AbortController | undefined;
   private readonly unlink: () => void;
   /** performance.now() after which the armed timeout fires; Infinity when disarmed. */
   expiresAt = Number.POSITIVE_INFINITY;
@@ -54,17 +58,44 @@ export class AttemptDeadline {
   constructor(client: ClientLink) {
     this.unlink = client.onClose(() => {
       this.disarm();
-      this.controller.abort(clientClosed());
+      this.abort(clientClosed());
     });
   }
 
-  get signal(): AbortSignal {
+  get signal(): AttemptSignal {
+    return this;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const index = this.listeners.indexOf(listener);
+    if (index !== -1) this.listeners.splice(index, 1);
+  }
+
+  toAbortSignal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
     return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener();
   }
 
   /** (Re)starts the timeout; when it fires the attempt aborts with a BB_UPSTREAM_TIMEOUT naming it. */
   arm(ms: number, what: string): void {
-    if (this.controller.signal.aborted) return;
+    if (this.aborted) return;
     if (this.expiresAt === Number.POSITIVE_INFINITY) clock.add(this);
     this.expiresAt = performance.now() + ms;
     this.armedMs = ms;
@@ -82,13 +113,13 @@ export class AttemptDeadline {
     const ms = this.armedMs;
     const what = this.armedWhat;
     this.disarm();
-    this.controller.abort(new GatewayError('BB_UPSTREAM_TIMEOUT', `The upstream provider exceeded the ${what} timeout (${ms} ms).`));
+    this.abort(new GatewayError('BB_UPSTREAM_TIMEOUT', `The upstream provider exceeded the ${what} timeout (${ms} ms).`));
   }
 
   /** Stops the timeout and unlinks from the client; aborting the attempt too if asked. */
   dispose(abortReason?: unknown): void {
     this.disarm();
     this.unlink();
-    if (abortReason !== undefined && !this.controller.signal.aborted) this.controller.abort(abortReason);
+    if (abortReason !== undefined) this.abort(abortReason);
   }
 }

@@ -2,7 +2,7 @@ import type { ClientLink } from '../core/client-link.js';
 import type { CanonicalRequest, EmbeddingsRequest, EmbeddingsResponse, StreamEvent } from '../core/canonical.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { AttemptRecord } from '../core/request-record.js';
-import type { AttemptContext, ChatOutcome, ProviderTimeouts } from '../providers/provider-adapter.js';
+import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderTimeouts } from '../providers/provider-adapter.js';
 import { AttemptDeadline } from './deadline.js';
 import type { HealthTracker } from './health.js';
 import { orderTargets, type ModelRoute, type RoutedTarget } from './router.js';
@@ -115,7 +115,7 @@ async function attemptLoop<T>(
 }
 
 /** The error an attempt ended with: the abort reason when aborted (timeout or client), else the thrown one. */
-function attemptError(thrown: unknown, signal: AbortSignal): GatewayError {
+function attemptError(thrown: unknown, signal: AttemptSignal): GatewayError {
   if (signal.aborted && signal.reason instanceof GatewayError) return signal.reason;
   return toGatewayError(thrown);
 }

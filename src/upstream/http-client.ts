@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { GatewayError } from '../core/errors.js';
 
 /**
@@ -24,11 +24,21 @@ export function createUpstreamAgent(options: UpstreamAgentOptions): Agent {
   });
 }
 
+/** What aborts an upstream call: an AbortSignal, or anything with the same abort surface. */
+export interface AbortLike {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface UpstreamRequest {
-  url: string;
+  /** `scheme://host:port`, split from the path once per provider so no URL is parsed per request. */
+  origin: string;
+  path: string;
   headers: Record<string, string>;
   body: string;
-  signal: AbortSignal;
+  signal: AbortLike;
 }
 
 export interface UpstreamResponse {
@@ -40,12 +50,14 @@ export interface UpstreamResponse {
 /** POSTs a JSON body; transport failures become GatewayErrors, HTTP error statuses are returned. */
 export async function postJson(agent: Dispatcher, upstream: UpstreamRequest): Promise<UpstreamResponse> {
   try {
-    const response = await request(upstream.url, {
+    const response = await agent.request({
+      origin: upstream.origin,
+      path: upstream.path,
       method: 'POST',
-      dispatcher: agent,
       headers: upstream.headers,
       body: upstream.body,
-      signal: upstream.signal,
+      // undici accepts any EventTarget-like signal; its types only name AbortSignal.
+      signal: upstream.signal as AbortSignal,
     });
     return { status: response.statusCode, headers: response.headers, body: response.body };
   } catch (error) {
@@ -54,7 +66,7 @@ export async function postJson(agent: Dispatcher, upstream: UpstreamRequest): Pr
 }
 
 /** Reads a whole (small) body; used for non-streaming answers and error bodies. */
-export async function readBody(response: UpstreamResponse, signal: AbortSignal): Promise<string> {
+export async function readBody(response: UpstreamResponse, signal: AbortLike): Promise<string> {
   try {
     return await response.body.text();
   } catch (error) {
@@ -66,7 +78,7 @@ export async function readBody(response: UpstreamResponse, signal: AbortSignal):
  * Classifies a transport failure. An abort carries its reason (a timeout GatewayError, or the
  * client's disconnect); anything else is a connection problem.
  */
-export function transportError(error: unknown, signal: AbortSignal): GatewayError {
+export function transportError(error: unknown, signal: AbortLike): GatewayError {
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof GatewayError) return reason;

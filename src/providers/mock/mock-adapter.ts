@@ -6,7 +6,7 @@ import type { MockProviderConfig } from '../../config/schema.js';
 import { countEmbeddingInputTokens, countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
 import { errorForStatus } from '../classify-status.js';
 import { toProviderTimeouts } from '../timeouts.js';
-import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { MOCK_BEHAVIOR_HEADER, resolveBehavior, type MockBehavior } from './behavior.js';
 import { mockEmbedding } from './embedding.js';
 import { chooseToolCall, replyPieces } from './reply.js';
@@ -87,7 +87,7 @@ export class MockAdapter implements ProviderAdapter {
     });
   }
 
-  private async *stream(reply: StreamReply, behavior: MockBehavior, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+  private async *stream(reply: StreamReply, behavior: MockBehavior, signal: AttemptSignal): AsyncGenerator<StreamEvent> {
     yield { type: 'start', id: reply.id, model: reply.model, created: reply.created };
     await abortableSleep(behavior.ttftMs, signal);
     if (reply.toolCall) {
@@ -154,13 +154,13 @@ function countToolTokens(call: ToolCall): number {
 }
 
 /** Sleeps unless aborted; rejects with the signal's reason (a timeout or a client disconnect). */
-async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+async function abortableSleep(ms: number, signal: AttemptSignal): Promise<void> {
   if (ms <= 0) {
     if (signal.aborted) throw signal.reason;
     return;
   }
   try {
-    await sleep(ms, undefined, { signal });
+    await sleep(ms, undefined, { signal: signal.toAbortSignal() });
   } catch {
     throw signal.reason;
   }

@@ -4,7 +4,7 @@ import { GatewayError } from '../../core/errors.js';
 import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
 import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, transportError, type UpstreamResponse } from '../../upstream/http-client.js';
 import { parseSseStream } from '../../upstream/sse-parser.js';
-import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { buildChatBody, buildEmbeddingsBody, OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
 import { badResponse, parseChatResponse, parseEmbeddingsResponse, readChatUsage } from './parse-response.js';
@@ -30,8 +30,9 @@ export class OpenAIAdapter implements ProviderAdapter {
   readonly dialect = OPENAI_WIRE_DIALECT;
   readonly timeouts: ProviderTimeouts;
   private readonly agent: Agent;
-  private readonly chatUrl: string;
-  private readonly embeddingsUrl: string;
+  private readonly origin: string;
+  private readonly chatPath: string;
+  private readonly embeddingsPath: string;
   private readonly baseHeaders: Record<string, string>;
   private readonly secrets: string[];
 
@@ -39,9 +40,11 @@ export class OpenAIAdapter implements ProviderAdapter {
     this.name = options.name;
     this.type = options.type;
     this.timeouts = options.timeouts;
-    const base = options.baseUrl.replace(/\/+$/, '');
-    this.chatUrl = `${base}/chat/completions`;
-    this.embeddingsUrl = `${base}/embeddings`;
+    const base = new URL(options.baseUrl);
+    const basePath = base.pathname.replace(/\/+$/, '');
+    this.origin = base.origin;
+    this.chatPath = `${basePath}/chat/completions`;
+    this.embeddingsPath = `${basePath}/embeddings`;
     this.agent = createUpstreamAgent({ connectTimeoutMs: options.timeouts.connectMs, maxConnections: options.maxConnections });
     // Header names are matched case-insensitively upstream; lower-case them so auth wins cleanly.
     const extra = Object.fromEntries(Object.entries(options.extraHeaders).map(([name, value]) => [name.toLowerCase(), value]));
@@ -52,7 +55,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async chat(request: CanonicalRequest, target: TargetSpec, context: AttemptContext): Promise<ChatOutcome> {
     const body = buildChatBody(request, target, this.options.profile);
-    const response = await this.send(this.chatUrl, body, context);
+    const response = await this.send(this.chatPath, body, context);
     if (!request.stream) return this.readChatResponse(request, await readBody(response, context.signal));
     const contentType = String(response.headers['content-type'] ?? '');
     if (!contentType.includes('text/event-stream')) {
@@ -91,7 +94,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     if (!this.options.profile.embeddings) {
       throw new GatewayError('BB_UNSUPPORTED_OPERATION', `Provider "${this.name}" does not offer embeddings.`);
     }
-    const response = await this.send(this.embeddingsUrl, buildEmbeddingsBody(request, target), context);
+    const response = await this.send(this.embeddingsPath, buildEmbeddingsBody(request, target), context);
     const parsed = parseEmbeddingsResponse(await readBody(response, context.signal), this.name, target.model);
     if (parsed.usage.inputTokens === 0) parsed.usage.inputTokens = countEmbeddingInputTokens(request.input);
     return parsed;
@@ -102,16 +105,16 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   /** Sends the body; a non-2xx answer is read and thrown as a classified GatewayError. */
-  private async send(url: string, body: Record<string, unknown>, context: AttemptContext): Promise<UpstreamResponse> {
+  private async send(path: string, body: Record<string, unknown>, context: AttemptContext): Promise<UpstreamResponse> {
     const headers = { ...this.baseHeaders, ...context.forwardHeaders, 'x-request-id': context.requestId };
-    const response = await postJson(this.agent, { url, headers, body: JSON.stringify(body), signal: context.signal });
+    const response = await postJson(this.agent, { origin: this.origin, path, headers, body: JSON.stringify(body), signal: context.signal });
     if (response.status >= 200 && response.status < 300) return response;
     const text = await readBody(response, context.signal).catch(() => '');
     throw parseOpenAIError(response.status, text, retryAfterSeconds(response.headers), this.secrets, this.name);
   }
 
   /** Re-throws body read failures (socket reset mid-stream, aborts) as classified errors. */
-  private async *guardTransport<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  private async *guardTransport<T>(source: AsyncIterable<T>, signal: AttemptSignal): AsyncGenerator<T> {
     try {
       yield* source;
     } catch (error) {
