@@ -47,9 +47,29 @@ export function decodeOpenAIUsage(usage: OpenAIUsageWire): Usage {
   return out;
 }
 
+/**
+ * Reads an OpenAI usage object, checking each number it takes. Hand-written rather than a zod parse:
+ * it runs on every answer and every usage chunk, and the schema parse cost several times more.
+ * Undefined when the value is not a usage object.
+ */
 export function parseUsage(value: unknown): Usage | undefined {
-  const parsed = usageSchema.safeParse(value);
-  return parsed.success ? decodeOpenAIUsage(parsed.data) : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const wire = value as Record<string, unknown>;
+  const input = wire.prompt_tokens;
+  const output = wire.completion_tokens;
+  if ((input !== undefined && typeof input !== 'number') || (output !== undefined && typeof output !== 'number')) return undefined;
+  const usage: Usage = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
+  const cached = numberAt(wire.prompt_tokens_details, 'cached_tokens') ?? (typeof wire.prompt_cache_hit_tokens === 'number' ? wire.prompt_cache_hit_tokens : undefined);
+  if (cached !== undefined) usage.cachedInputTokens = cached;
+  const reasoning = numberAt(wire.completion_tokens_details, 'reasoning_tokens');
+  if (reasoning !== undefined) usage.reasoningTokens = reasoning;
+  return usage;
+}
+
+function numberAt(value: unknown, key: string): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const found = (value as Record<string, unknown>)[key];
+  return typeof found === 'number' ? found : undefined;
 }
 
 export function decodeFinishReason(reason: string | null | undefined): FinishReason {
