@@ -4,7 +4,7 @@
  * Usage: baseline-proxy.ts <port> <upstream base url>. Prints `READY <url>`. Loopback only.
  */
 import { createServer } from 'node:http';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 
 const port = Number(process.argv[2] ?? 0);
 const upstream = new URL(process.argv[3] ?? 'http://127.0.0.1:9000');

@@ -1,12 +1,11 @@
 import type { CanonicalRequest, StreamEvent } from '../core/canonical.js';
 import { toGatewayError } from '../core/errors.js';
 import type { ChatDialect } from '../dialects/dialect.js';
-import { executeChat, ExecutionError, type Execution } from '../routing/execute.js';
+import { executeChat } from '../routing/execute.js';
 import { estimatePromptTokens } from '../usage/token-estimate.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
 import { resolveModel, type Runtime } from './runtime.js';
-import type { ChatOutcome } from '../providers/provider-adapter.js';
 
 /** Headers from the client that reach the upstream (trace context only; never credentials). */
 const FORWARDED_HEADERS = ['traceparent', 'tracestate'] as const;
@@ -25,22 +24,14 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     record.requestedModel = request.model;
     record.stream = request.stream;
     const route = resolveModel(runtime, principal, request.model);
-    let execution: Execution<ChatOutcome>;
-    try {
-      execution = await executeChat(route, runtime.health, request, {
+    const execution = await scope.execute(
+      executeChat(route, runtime.health, request, {
         requestId: exchange.requestId,
         client: exchange.client,
         clientHeaders: exchange.headers,
         forwardHeaders: pickForwardHeaders(exchange),
-      });
-    } catch (error) {
-      if (error instanceof ExecutionError) record.attempts = error.attempts;
-      throw error;
-    }
-    record.attempts = execution.attempts;
-    record.provider = execution.target.providerName;
-    record.servedModel = execution.target.model;
-    record.upstreamMs = execution.upstreamMs;
+      }),
+    );
     const outcome = execution.result;
     if (outcome.kind === 'response') {
       record.usage = outcome.usage;

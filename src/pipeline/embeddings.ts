@@ -1,5 +1,5 @@
 import { decodeEmbeddingsRequest, encodeEmbeddingsResponse, encodeOpenAIError, OPENAI_DIALECT } from '../dialects/openai-chat/index.js';
-import { executeEmbeddings, ExecutionError } from '../routing/execute.js';
+import { executeEmbeddings } from '../routing/execute.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
 import { resolveModel, type Runtime } from './runtime.js';
@@ -14,19 +14,14 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
     const request = decodeEmbeddingsRequest(await scope.readJson());
     record.requestedModel = request.model;
     const route = resolveModel(runtime, principal, request.model);
-    const execution = await executeEmbeddings(route, runtime.health, request, {
-      requestId: exchange.requestId,
-      client: exchange.client,
-      clientHeaders: exchange.headers,
-      forwardHeaders: {},
-    }).catch((error: unknown) => {
-      if (error instanceof ExecutionError) record.attempts = error.attempts;
-      throw error;
-    });
-    record.attempts = execution.attempts;
-    record.provider = execution.target.providerName;
-    record.servedModel = execution.target.model;
-    record.upstreamMs = execution.upstreamMs;
+    const execution = await scope.execute(
+      executeEmbeddings(route, runtime.health, request, {
+        requestId: exchange.requestId,
+        client: exchange.client,
+        clientHeaders: exchange.headers,
+        forwardHeaders: {},
+      }),
+    );
     record.usage = { inputTokens: execution.result.usage.inputTokens, outputTokens: 0 };
     return scope.json(200, encodeEmbeddingsResponse(execution.result), scope.routingHeaders(scope.baseHeaders('application/json')));
   } catch (error) {

@@ -1,6 +1,7 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { publishRequestSettled, type RequestRecord } from '../core/request-record.js';
 import type { EncodedError } from '../dialects/dialect.js';
+import { ExecutionError, type Execution } from '../routing/execute.js';
 import type { Exchange, Reply, SettleInfo } from './exchange.js';
 
 /**
@@ -37,6 +38,22 @@ export class RequestScope {
       upstreamMs: undefined,
       gatewayOverheadMs: undefined,
     };
+  }
+
+  /** Runs the attempt loop, recording its attempts and the served target whatever the outcome. */
+  async execute<T>(run: Promise<Execution<T>>): Promise<Execution<T>> {
+    let execution: Execution<T>;
+    try {
+      execution = await run;
+    } catch (error) {
+      if (error instanceof ExecutionError) this.record.attempts = error.attempts;
+      throw error;
+    }
+    this.record.attempts = execution.attempts;
+    this.record.provider = execution.target.providerName;
+    this.record.servedModel = execution.target.model;
+    this.record.upstreamMs = execution.upstreamMs;
+    return execution;
   }
 
   elapsedMs(): number {

@@ -1,16 +1,8 @@
 import type { OpenAICompatibleVendorName } from '../../config/vendor-names.js';
-import type { OpenAIWireProfile } from '../openai/wire-profile.js';
+import { OPENAI_PROFILE, type OpenAIWireProfile } from '../openai/wire-profile.js';
 
 /** Most servers take OpenAI's body as is; they differ mainly in the output-cap field name. */
-const BASE: OpenAIWireProfile = {
-  maxTokensField: 'max_tokens',
-  streamUsage: 'stream_options',
-  rejectedFields: [],
-  dropMessageNames: false,
-  renamedFields: {},
-  toolChoiceRequired: 'required',
-  embeddings: true,
-};
+const BASE: OpenAIWireProfile = { ...OPENAI_PROFILE, maxTokensField: 'max_tokens' };
 
 /**
  * Known quirks per vendor, from each vendor's published OpenAI-compatibility notes. Anything not

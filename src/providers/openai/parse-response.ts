@@ -4,15 +4,6 @@ import { GatewayError } from '../../core/errors.js';
 
 /** OpenAI response shapes, loosely validated: we check what we read and keep the rest untouched. */
 
-const usageSchema = z.looseObject({
-  prompt_tokens: z.number().optional(),
-  completion_tokens: z.number().optional(),
-  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().nullish() }).nullish(),
-  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().nullish() }).nullish(),
-  /** DeepSeek reports cache hits here. */
-  prompt_cache_hit_tokens: z.number().optional(),
-});
-
 const toolCallSchema = z.looseObject({
   id: z.string(),
   function: z.looseObject({ name: z.string(), arguments: z.string() }),
@@ -33,19 +24,8 @@ const chatResponseSchema = z.looseObject({
       finish_reason: z.string().nullish(),
     }),
   ),
-  usage: usageSchema.nullish(),
+  usage: z.unknown().optional(),
 });
-
-export type OpenAIUsageWire = z.output<typeof usageSchema>;
-
-export function decodeOpenAIUsage(usage: OpenAIUsageWire): Usage {
-  const out: Usage = { inputTokens: usage.prompt_tokens ?? 0, outputTokens: usage.completion_tokens ?? 0 };
-  const cached = usage.prompt_tokens_details?.cached_tokens ?? usage.prompt_cache_hit_tokens;
-  if (cached != null) out.cachedInputTokens = cached;
-  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
-  if (reasoning != null) out.reasoningTokens = reasoning;
-  return out;
-}
 
 /**
  * Reads an OpenAI usage object, checking each number it takes. Hand-written rather than a zod parse:
@@ -89,17 +69,21 @@ export function badResponse(provider: string, what: string): GatewayError {
   return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" sent ${what}.`);
 }
 
+/** JSON.parse, with a broken body reported as the provider's fault in words the client can use. */
+export function parseUpstreamJson(text: string, provider: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw badResponse(provider, `${what} that is not JSON`);
+  }
+}
+
 /**
  * The passthrough fast path: checks the answer is a chat completion (an object with a `choices`
  * array) and reads its usage, without validating every choice. Undefined when usage is absent.
  */
 export function readChatUsage(text: string, provider: string): Usage | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw badResponse(provider, 'a response that is not JSON');
-  }
+  const json = parseUpstreamJson(text, provider, 'a response');
   if (typeof json !== 'object' || json === null || !Array.isArray((json as { choices?: unknown }).choices)) {
     throw badResponse(provider, 'a response that is not a chat completion');
   }
@@ -109,13 +93,7 @@ export function readChatUsage(text: string, provider: string): Usage | undefined
 
 /** Parses an OpenAI chat completion; `usageMissing` tells the caller to estimate usage. */
 export function parseChatResponse(text: string, provider: string): { response: CanonicalResponse; usageMissing: boolean } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw badResponse(provider, 'a response that is not JSON');
-  }
-  const parsed = chatResponseSchema.safeParse(json);
+  const parsed = chatResponseSchema.safeParse(parseUpstreamJson(text, provider, 'a response'));
   if (!parsed.success) throw badResponse(provider, 'a response that is not a chat completion');
   const body = parsed.data;
   const response: CanonicalResponse = {
@@ -136,9 +114,11 @@ export function parseChatResponse(text: string, provider: string): { response: C
         ...(choice.message.refusal ? { refusal: choice.message.refusal } : {}),
       };
     }),
-    usage: body.usage ? decodeOpenAIUsage(body.usage) : { inputTokens: 0, outputTokens: 0 },
+    usage: { inputTokens: 0, outputTokens: 0 },
   };
-  return { response, usageMissing: !body.usage };
+  const usage = parseUsage(body.usage);
+  if (usage) response.usage = usage;
+  return { response, usageMissing: usage === undefined };
 }
 
 const embeddingsResponseSchema = z.looseObject({
@@ -148,13 +128,7 @@ const embeddingsResponseSchema = z.looseObject({
 });
 
 export function parseEmbeddingsResponse(text: string, provider: string, fallbackModel: string): EmbeddingsResponse {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw badResponse(provider, 'an embeddings response that is not JSON');
-  }
-  const parsed = embeddingsResponseSchema.safeParse(json);
+  const parsed = embeddingsResponseSchema.safeParse(parseUpstreamJson(text, provider, 'an embeddings response'));
   if (!parsed.success) throw badResponse(provider, 'an embeddings response of the wrong shape');
   return {
     model: parsed.data.model ?? fallbackModel,

@@ -5,7 +5,7 @@ import type { SseEvent } from '../../upstream/sse-parser.js';
 import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
 import { OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
-import { badResponse, decodeFinishReason, parseUsage } from './parse-response.js';
+import { badResponse, decodeFinishReason, parseUpstreamJson, parseUsage } from './parse-response.js';
 
 const chunkSchema = z.looseObject({
   id: z.string().optional(),
@@ -66,13 +66,7 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
         sawDone = true;
         break;
       }
-      let json: unknown;
-      try {
-        json = JSON.parse(sse.data);
-      } catch {
-        throw badResponse(provider, 'a stream chunk that is not JSON');
-      }
-      const parsed = chunkSchema.safeParse(json);
+      const parsed = chunkSchema.safeParse(parseUpstreamJson(sse.data, provider, 'a stream chunk'));
       if (!parsed.success) throw badResponse(provider, 'a stream chunk of the wrong shape');
       const chunk = parsed.data;
       if (chunk.error !== undefined) {
