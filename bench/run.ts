@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { concurrentStreams, median, percentile, sequentialLatency, streamTiming, throughput, type Target } from './load.js';
 import { runMicroBenchmarks } from './micro.js';
+import { findNginx, startNginx } from './peers/nginx.js';
 import { startPortkey } from './peers/portkey.js';
 import type { Service } from './processes.js';
 import { check, medianOf, renderMarkdown, round, type BenchResults, type SystemNumbers } from './report.js';
@@ -54,8 +55,14 @@ async function main(): Promise<void> {
     const targets: Target[] = [
       { name: 'direct', url: upstream.url, headers: auth, body: chatBody('gpt-4o-mini') },
       { name: 'baseline', url: baseline.url, headers: auth, body: chatBody('gpt-4o-mini') },
-      { name: 'breakerbox', url: gateway.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') },
     ];
+    const nginxBinary = findNginx();
+    if (nginxBinary) {
+      const nginx = await startNginx(nginxBinary, upstream.url, workDir, PROXY_CPU);
+      services.push(nginx);
+      targets.push({ name: 'nginx', url: nginx.url, headers: auth, body: chatBody('gpt-4o-mini') });
+    } else notMeasured.nginx = 'nginx is not installed (apt-get install nginx adds it to the run)';
+    targets.push({ name: 'breakerbox', url: gateway.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') });
     if (args['no-portkey']) notMeasured.portkey = 'skipped with --no-portkey';
     else {
       try {
