@@ -129,19 +129,78 @@ const mockProviderSchema = z
   })
   .describe('The built-in deterministic fake LLM: no network, for the quick start, tests and benchmarks.');
 
-export const PROVIDER_TYPES = ['openai', 'openai-compatible', 'mock'] as const;
+const anthropicProviderSchema = z
+  .strictObject({
+    type: z.literal('anthropic'),
+    api_key: z.string().min(1).describe('Anthropic API key (sent as x-api-key). Use ${env:ANTHROPIC_API_KEY}.'),
+    base_url: z.url().default('https://api.anthropic.com').describe('API base URL without /v1, as the Anthropic SDKs take it.'),
+    version: z.string().default('2023-06-01').describe('The anthropic-version header sent upstream.'),
+    default_max_tokens: z
+      .number()
+      .int()
+      .positive()
+      .default(4096)
+      .describe('max_tokens sent when the client gave none (Anthropic requires it).'),
+    ...httpProviderFields,
+  })
+  .describe("Anthropic's Messages API.");
+
+const geminiProviderSchema = z
+  .strictObject({
+    type: z.literal('gemini'),
+    api_key: z.string().min(1).describe('Google AI Studio key, sent in the x-goog-api-key header (never in the URL).'),
+    base_url: z
+      .url()
+      .default('https://generativelanguage.googleapis.com')
+      .describe('API base URL without the version path.'),
+    api_version: z.string().default('v1beta').describe('API version path segment.'),
+    ...httpProviderFields,
+  })
+  .describe('Google Gemini through the Google AI Studio API (generateContent, streamGenerateContent).');
+
+const azureOpenAIProviderSchema = z
+  .strictObject({
+    type: z.literal('azure-openai'),
+    endpoint: z.url().describe('The resource endpoint, e.g. https://my-resource.openai.azure.com. Targets name deployments as `model`.'),
+    api_key: z.string().min(1).describe('Sent as the api-key header. Use ${env:AZURE_OPENAI_API_KEY}.'),
+    api_version: z.string().default('2024-10-21').describe('The api-version query parameter.'),
+    ...httpProviderFields,
+  })
+  .describe('Azure OpenAI: OpenAI models behind deployment URLs.');
+
+const bedrockProviderSchema = z
+  .strictObject({
+    type: z.literal('bedrock'),
+    region: z.string().min(1).describe('AWS region, e.g. us-east-1. Use ${env:AWS_REGION}.'),
+    access_key_id: z.string().min(1).describe('AWS access key id. Use ${env:AWS_ACCESS_KEY_ID}.'),
+    secret_access_key: z.string().min(1).describe('AWS secret access key. Use ${env:AWS_SECRET_ACCESS_KEY}.'),
+    session_token: z.string().min(1).optional().describe('AWS session token for temporary credentials.'),
+    endpoint: z
+      .url()
+      .optional()
+      .describe('Bedrock runtime endpoint; defaults to https://bedrock-runtime.<region>.amazonaws.com.'),
+    default_max_tokens: z.number().int().positive().default(4096).describe('maxTokens sent when the client gave none.'),
+    ...httpProviderFields,
+  })
+  .describe('Amazon Bedrock Converse and ConverseStream, signed with AWS SigV4.');
+
+export const PROVIDER_TYPES = ['openai', 'openai-compatible', 'anthropic', 'gemini', 'azure-openai', 'bedrock', 'mock'] as const;
 
 function describeBadProviderType(type: unknown): string {
   const expected = `expected one of: ${PROVIDER_TYPES.join(', ')}`;
   return type === undefined ? `missing provider type (${expected})` : `unknown provider type ${JSON.stringify(type)} (${expected})`;
 }
 
-const providerSchema = z.discriminatedUnion('type', [openaiProviderSchema, openaiCompatibleProviderSchema, mockProviderSchema], {
+const providerSchema = z.discriminatedUnion(
+  'type',
+  [openaiProviderSchema, openaiCompatibleProviderSchema, anthropicProviderSchema, geminiProviderSchema, azureOpenAIProviderSchema, bedrockProviderSchema, mockProviderSchema],
+  {
   error: (issue) =>
     issue.code === 'invalid_union'
       ? describeBadProviderType((issue.input as { type?: unknown } | undefined)?.type)
       : undefined,
-});
+  },
+);
 
 /** Request fields a target's params may not override: the gateway sets them per request. */
 const RESERVED_PARAMS: ReadonlySet<string> = new Set(['model', 'messages', 'input', 'stream', 'stream_options']);
@@ -209,3 +268,7 @@ export type MockProviderConfig = z.output<typeof mockProviderSchema>;
 export type MockFailureConfig = z.output<typeof mockFailureSchema>;
 export type OpenAIProviderConfig = z.output<typeof openaiProviderSchema>;
 export type OpenAICompatibleProviderConfig = z.output<typeof openaiCompatibleProviderSchema>;
+export type AnthropicProviderConfig = z.output<typeof anthropicProviderSchema>;
+export type GeminiProviderConfig = z.output<typeof geminiProviderSchema>;
+export type AzureOpenAIProviderConfig = z.output<typeof azureOpenAIProviderSchema>;
+export type BedrockProviderConfig = z.output<typeof bedrockProviderSchema>;

@@ -39,6 +39,17 @@ export interface ToolCall {
   arguments: string;
 }
 
+/**
+ * Hidden reasoning a model showed (Anthropic thinking blocks, OpenAI-compatible reasoning_content).
+ * `signature` must travel back with the block in later turns where the provider requires it;
+ * `redacted` holds an encrypted block the provider returned instead of text.
+ */
+export interface ReasoningBlock {
+  text: string;
+  signature?: string;
+  redacted?: string;
+}
+
 export interface CanonicalMessage {
   role: Role;
   /** A plain string is the common case and is kept as is to avoid allocating parts. */
@@ -47,6 +58,8 @@ export interface CanonicalMessage {
   toolCalls?: ToolCall[];
   /** For `tool` messages: the call this message answers. */
   toolCallId?: string;
+  /** For `assistant` messages: reasoning shown in that turn, passed back as the provider requires. */
+  reasoning?: ReasoningBlock[];
 }
 
 export interface ToolDefinition {
@@ -125,7 +138,10 @@ export interface CanonicalChoice {
   content: string | null;
   toolCalls?: ToolCall[];
   refusal?: string;
+  reasoning?: ReasoningBlock[];
   finishReason: FinishReason;
+  /** The stop sequence that ended the answer, when one did. */
+  stopSequence?: string;
 }
 
 export interface CanonicalResponse {
@@ -142,7 +158,8 @@ export type StreamEvent =
   | { type: 'start'; id: string; model: string; created: number }
   | { type: 'text'; index: number; text: string }
   | { type: 'tool-call'; index: number; toolIndex: number; id?: string; name?: string; argumentsDelta: string }
-  | { type: 'finish'; index: number; reason: FinishReason }
+  | { type: 'reasoning'; index: number; text: string; signature?: string }
+  | { type: 'finish'; index: number; reason: FinishReason; stopSequence?: string }
   | { type: 'usage'; usage: Usage }
   /**
    * An upstream chunk already in the client's dialect (passthrough fast path): encoders of that

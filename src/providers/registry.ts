@@ -1,4 +1,8 @@
 import type { ProviderConfig } from '../config/schema.js';
+import { createAnthropicProvider } from './anthropic/index.js';
+import { createAzureOpenAIProvider } from './azure-openai/index.js';
+import { createBedrockProvider } from './bedrock/index.js';
+import { createGeminiProvider } from './gemini/index.js';
 import { MockAdapter } from './mock/index.js';
 import { createOpenAIProvider } from './openai/index.js';
 import { createOpenAICompatibleProvider } from './openai-compatible/index.js';
@@ -11,6 +15,14 @@ export function createProvider(name: string, config: ProviderConfig): ProviderAd
       return createOpenAIProvider(name, config);
     case 'openai-compatible':
       return createOpenAICompatibleProvider(name, config);
+    case 'anthropic':
+      return createAnthropicProvider(name, config);
+    case 'gemini':
+      return createGeminiProvider(name, config);
+    case 'azure-openai':
+      return createAzureOpenAIProvider(name, config);
+    case 'bedrock':
+      return createBedrockProvider(name, config);
     case 'mock':
       return new MockAdapter(name, config);
   }

@@ -16,8 +16,9 @@ import {
   type OpenAIContent,
   type OpenAIMessage,
 } from './request-schema.js';
+import { OPENAI_CHAT_DIALECT } from '../../core/dialect-names.js';
 
-export const OPENAI_DIALECT = 'openai-chat';
+export const OPENAI_DIALECT = OPENAI_CHAT_DIALECT;
 
 /** Validates an OpenAI chat body and maps it to canonical form, keeping the body as the source. */
 export function decodeChatRequest(body: unknown): CanonicalRequest {

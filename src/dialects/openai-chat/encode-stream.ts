@@ -40,6 +40,9 @@ export class OpenAIStreamEncoder implements StreamEncoder {
         call.function = fn;
         return this.chunk(event.index, { tool_calls: [call] }, null);
       }
+      case 'reasoning':
+        // OpenAI's API streams no reasoning text; OpenAI-compatible servers use reasoning_content.
+        return event.text === '' ? '' : this.chunk(event.index, { reasoning_content: event.text }, null);
       case 'finish':
         return this.chunk(event.index, {}, encodeFinishReason(event.reason));
       case 'usage':

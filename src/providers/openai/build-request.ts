@@ -2,8 +2,9 @@ import type { CanonicalMessage, CanonicalRequest, ContentPart, EmbeddingsRequest
 import { GatewayError } from '../../core/errors.js';
 import type { TargetSpec } from '../provider-adapter.js';
 import type { OpenAIWireProfile } from './wire-profile.js';
+import { OPENAI_CHAT_DIALECT } from '../../core/dialect-names.js';
 
-export const OPENAI_WIRE_DIALECT = 'openai-chat';
+export const OPENAI_WIRE_DIALECT = OPENAI_CHAT_DIALECT;
 
 type Body = Record<string, unknown>;
 
