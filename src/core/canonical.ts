@@ -163,9 +163,10 @@ export type StreamEvent =
   | { type: 'usage'; usage: Usage }
   /**
    * An upstream chunk already in the client's dialect (passthrough fast path): encoders of that
-   * dialect write `data` unchanged; others never see it.
+   * dialect write `data` (and the SSE `event` name, where the dialect uses one) unchanged; others
+   * never see it.
    */
-  | { type: 'raw'; dialect: string; data: string };
+  | { type: 'raw'; dialect: string; data: string; event?: string };
 
 export interface EmbeddingsRequest {
   model: string;

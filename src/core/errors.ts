@@ -39,6 +39,7 @@ export const ERROR_REGISTRY = {
   BB_UNSUPPORTED_MEDIA_TYPE: { status: 415, kind: 'invalid_request', retryable: false, openaiCode: 'unsupported_media_type', summary: 'The body is not sent as `application/json`.' },
   BB_UNSUPPORTED_OPERATION: { status: 400, kind: 'invalid_request', retryable: false, openaiCode: 'unsupported_operation', summary: 'The model\'s provider does not offer that operation (e.g. embeddings).' },
   BB_CONTEXT_LENGTH_EXCEEDED: { status: 400, kind: 'invalid_request', retryable: false, openaiCode: 'context_length_exceeded', summary: 'The upstream model says the prompt does not fit its context window.' },
+  BB_CONTENT_FILTERED: { status: 400, kind: 'invalid_request', retryable: false, openaiCode: 'content_filter', summary: "The provider's content filter refused the prompt or the answer." },
   BB_UPSTREAM_BAD_REQUEST: { status: 400, kind: 'invalid_request', retryable: false, summary: 'The upstream provider rejected the request as invalid; its message is passed on.' },
   BB_UPSTREAM_NOT_FOUND: { status: 404, kind: 'not_found', retryable: false, openaiCode: 'model_not_found', summary: 'The upstream provider does not know the configured upstream model.' },
   BB_UPSTREAM_AUTH: { status: 502, kind: 'upstream', retryable: false, summary: 'The upstream provider refused the gateway\'s own credentials (a gateway configuration problem; the client\'s key is fine).' },

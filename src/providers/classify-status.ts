@@ -1,5 +1,15 @@
 import { GatewayError } from '../core/errors.js';
 
+/** Longest upstream message passed on to clients; the rest is noise at best. */
+const MAX_MESSAGE_LENGTH = 500;
+
+/** Removes every configured secret from upstream text before it can reach a client or a log. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('[REDACTED]');
+  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
+}
+
 export interface UpstreamFailure {
   provider: string;
   status: number;

@@ -1,8 +1,5 @@
 import { GatewayError } from '../../core/errors.js';
-import { errorForStatus } from '../classify-status.js';
-
-/** Longest upstream message passed on to clients; the rest is noise at best. */
-const MAX_MESSAGE_LENGTH = 500;
+import { errorForStatus, redactSecrets } from '../classify-status.js';
 
 interface UpstreamErrorBody {
   message?: string;
@@ -27,13 +24,6 @@ function readErrorBody(text: string): UpstreamErrorBody {
   } catch {
     return {};
   }
-}
-
-/** Removes every configured secret from upstream text before it can reach a client or a log. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('[REDACTED]');
-  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
 }
 
 /** Classifies an OpenAI-style error answer; codes OpenAI documents refine the status mapping. */
