@@ -105,6 +105,8 @@ export interface CanonicalRequest {
    * vendor extension (e.g. `logprobs`, `top_k`) is not silently dropped.
    */
   extra: Record<string, unknown>;
+  /** The dialect `extra` belongs to; providers of another dialect ignore `extra`. */
+  extraDialect?: string;
   /**
    * The client's body as decoded, kept while nothing has changed the content. A provider of the
    * same dialect forwards it (model and params aside) so nothing is lost; a policy that rewrites
@@ -120,6 +122,10 @@ export interface SourceBody {
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
 
+/**
+ * Token usage as OpenAI counts it: `inputTokens` is the whole prompt, cached and cache-written
+ * tokens included (Anthropic reports those apart; its dialect subtracts them again).
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;

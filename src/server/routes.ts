@@ -1,5 +1,7 @@
+import { anthropicMessagesDialect } from '../dialects/anthropic-messages/index.js';
 import { openAIChatDialect } from '../dialects/openai-chat/index.js';
 import { handleChat } from '../pipeline/chat.js';
+import { handleCountTokens } from '../pipeline/count-tokens.js';
 import { handleEmbeddings } from '../pipeline/embeddings.js';
 import type { Exchange, Reply } from '../pipeline/exchange.js';
 import { handleHealthz, handleReadyz } from '../pipeline/health.js';
@@ -23,6 +25,8 @@ interface RouteTable {
 function buildRoutes(): RouteTable {
   const exact = new Map<string, Map<string, RouteHandler>>([
     ['/v1/chat/completions', new Map([['POST', (env, exchange) => handleChat(env.runtime, openAIChatDialect, exchange)]])],
+    ['/v1/messages', new Map([['POST', (env, exchange) => handleChat(env.runtime, anthropicMessagesDialect, exchange)]])],
+    ['/v1/messages/count_tokens', new Map([['POST', (env, exchange) => handleCountTokens(env.runtime, exchange)]])],
     ['/v1/embeddings', new Map([['POST', (env, exchange) => handleEmbeddings(env.runtime, exchange)]])],
     ['/v1/models', new Map([['GET', (env, exchange) => handleListModels(env.runtime, exchange)]])],
     ['/healthz', new Map([['GET', (_env, exchange) => handleHealthz(exchange)]])],

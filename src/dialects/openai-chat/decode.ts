@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type {
   CanonicalMessage,
   CanonicalRequest,
@@ -7,7 +6,7 @@ import type {
   ResponseFormat,
   ToolChoice,
 } from '../../core/canonical.js';
-import { GatewayError } from '../../core/errors.js';
+import { invalidRequest } from '../validation.js';
 import {
   chatRequestSchema,
   embeddingsRequestSchema,
@@ -31,6 +30,7 @@ export function decodeChatRequest(body: unknown): CanonicalRequest {
     stream: input.stream === true,
     streamUsage: input.stream === true && input.stream_options?.include_usage === true,
     extra: collectExtra(input),
+    extraDialect: OPENAI_DIALECT,
     source: { dialect: OPENAI_DIALECT, body: body as Record<string, unknown> },
   };
   const maxTokens = input.max_completion_tokens ?? input.max_tokens;
@@ -135,28 +135,4 @@ function collectExtra(input: OpenAIChatRequest): Record<string, unknown> {
     if (!MODELLED_CHAT_FIELDS.has(key)) extra[key] = (input as Record<string, unknown>)[key];
   }
   return extra;
-}
-
-/** The first validation problem as a 400 naming the field in OpenAI's `param` notation. */
-function invalidRequest(error: z.ZodError): GatewayError {
-  const issue = error.issues[0];
-  if (!issue) return new GatewayError('BB_INVALID_REQUEST', 'The request body is invalid.');
-  const param = formatParam(issue.path);
-  const detail = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is required' : describeIssue(issue);
-  const message = param ? `Invalid request: '${param}' ${detail}.` : `Invalid request: ${detail}.`;
-  return new GatewayError('BB_INVALID_REQUEST', message, param ? { param } : {});
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const text = issue.message.replace(/^Invalid input: /, '');
-  return text.charAt(0).toLowerCase() + text.slice(1);
-}
-
-function formatParam(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out;
 }

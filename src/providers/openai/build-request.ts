@@ -42,7 +42,8 @@ export function buildEmbeddingsBody(request: EmbeddingsRequest, target: TargetSp
 }
 
 function fromCanonical(request: CanonicalRequest, profile: OpenAIWireProfile): Body {
-  const body: Body = { ...request.extra, messages: request.messages.map(encodeMessage) };
+  const extra = request.extraDialect === OPENAI_WIRE_DIALECT ? request.extra : {};
+  const body: Body = { ...extra, messages: request.messages.map(encodeMessage) };
   if (request.maxTokens !== undefined) body[profile.maxTokensField] = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
