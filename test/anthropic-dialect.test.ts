@@ -97,7 +97,8 @@ models:
 
   it('translates to an OpenAI upstream: system, tool history and tool results', async () => {
     fake.clear();
-    const message = await anthropic.messages.create({
+    // top_k is an Anthropic-only field: it must not reach the OpenAI body.
+    const params = {
       model: 'gpt',
       max_tokens: 50,
       top_k: 5,
@@ -108,7 +109,8 @@ models:
         { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'Sunny, 21C' }, { type: 'text', text: 'Thanks!' }] },
       ],
-    });
+    } as Anthropic.MessageCreateParamsNonStreaming;
+    const message = await anthropic.messages.create(params);
     assert.equal(message.type, 'message');
     assert.ok(message.content.some((block) => block.type === 'text'));
     const sent = fake.requests.at(-1)?.body as { model: string; messages: Array<Record<string, unknown>>; max_completion_tokens?: number; tools?: unknown[] };
@@ -128,7 +130,7 @@ models:
   });
 
   it('streams from an OpenAI upstream in Anthropic events, with usage', async () => {
-    const final = await anthropic.messages.stream({ model: 'gpt', max_tokens: 50, top_k: 5, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+    const final = await anthropic.messages.stream({ model: 'gpt', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
     assert.equal(final.content[0]?.type, 'text');
     assert.ok(final.usage.output_tokens > 0);
     assert.ok(final.usage.input_tokens > 0);
