@@ -231,6 +231,7 @@ describe('openai provider: streaming chat', { timeout: 20_000 }, () => {
     const last = chunks.at(-1);
     assert.ok(last);
     assert.deepEqual(last.choices, [], 'usage comes in a final chunk with empty choices');
+    assert.equal(chunks.filter((chunk) => chunk.choices.length === 0).length, 1, 'exactly one usage chunk');
     assert.equal(last.usage?.prompt_tokens, FAKE_USAGE.promptTokens);
     assert.equal(last.usage?.completion_tokens, 12 + FAKE_USAGE.reasoningTokens);
     assert.equal(last.usage?.prompt_tokens_details?.cached_tokens, FAKE_USAGE.cachedTokens);

@@ -166,7 +166,8 @@ export type StreamEvent =
   | { type: 'tool-call'; index: number; toolIndex: number; id?: string; name?: string; argumentsDelta: string }
   | { type: 'reasoning'; index: number; text: string; signature?: string }
   | { type: 'finish'; index: number; reason: FinishReason; stopSequence?: string }
-  | { type: 'usage'; usage: Usage }
+  /** `inRaw`: the usage already went to the client inside a raw (passthrough) chunk. */
+  | { type: 'usage'; usage: Usage; inRaw?: boolean }
   /**
    * An upstream chunk already in the client's dialect (passthrough fast path): encoders of that
    * dialect write `data` (and the SSE `event` name, where the dialect uses one) unchanged; others

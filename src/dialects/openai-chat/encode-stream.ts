@@ -15,13 +15,19 @@ export class OpenAIStreamEncoder implements StreamEncoder {
   private model = '';
   private created = 0;
   private readonly startedChoices = new Set<number>();
+  /** Set once a passthrough chunk was written: the stream's own chunks then carry everything. */
+  private raw = false;
 
   constructor(private readonly request: CanonicalRequest) {}
 
   encode(event: StreamEvent): string {
+    // After a passthrough chunk, only usage the raw chunks did not carry is still ours to write.
+    if (this.raw && event.type !== 'raw' && event.type !== 'usage') return '';
     switch (event.type) {
       case 'raw':
-        return event.dialect === OPENAI_DIALECT ? `data: ${event.data}\n\n` : '';
+        if (event.dialect !== OPENAI_DIALECT) return '';
+        this.raw = true;
+        return `data: ${event.data}\n\n`;
       case 'start':
         this.id = event.id;
         this.model = event.model;
@@ -46,7 +52,7 @@ export class OpenAIStreamEncoder implements StreamEncoder {
       case 'finish':
         return this.chunk(event.index, {}, encodeFinishReason(event.reason));
       case 'usage':
-        if (!this.request.streamUsage) return '';
+        if (!this.request.streamUsage || event.inRaw === true) return '';
         return this.data({ choices: [], usage: encodeUsage(event.usage) });
     }
   }

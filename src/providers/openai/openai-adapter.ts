@@ -3,13 +3,16 @@ import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, Embeddings
 import { GatewayError } from '../../core/errors.js';
 import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
 import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, transportError, type UpstreamResponse } from '../../upstream/http-client.js';
-import { parseSseStream } from '../../upstream/sse-parser.js';
+import { parseSseStream, type SseEvent } from '../../upstream/sse-parser.js';
 import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { buildChatBody, buildEmbeddingsBody, OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
 import { badResponse, parseChatResponse, parseEmbeddingsResponse, readChatUsage } from './parse-response.js';
 import { estimateUsage, parseOpenAIStream } from './parse-stream.js';
 import type { OpenAIWireProfile } from './wire-profile.js';
+
+/** The upstream calls an OpenAI-speaking server offers. */
+export type OpenAIOperation = 'chat' | 'embeddings';
 
 export interface OpenAIAdapterOptions {
   name: string;
@@ -21,6 +24,22 @@ export interface OpenAIAdapterOptions {
   timeouts: ProviderTimeouts;
   maxConnections: number;
   profile: OpenAIWireProfile;
+  /**
+   * The upstream path of an operation for a target model, for servers that put the model in the
+   * URL (Azure deployments). Runs per request, so it should return cached strings. Default: the
+   * fixed `/chat/completions` and `/embeddings` under the base URL's path.
+   */
+  pathFor?: (operation: OpenAIOperation, model: string) => string;
+  /**
+   * Classifies a provider-specific error answer before OpenAI's rules (e.g. Azure's content
+   * filter); undefined falls through to them. `body` is raw: redact it with `secrets` before quoting.
+   */
+  classifyError?: (status: number, body: string, secrets: readonly string[]) => GatewayError | undefined;
+  /**
+   * Stream chunks that carry nothing for any client (e.g. Azure's prompt_filter_results chunk),
+   * dropped before parsing so they cannot stand in for the answer's first chunk.
+   */
+  skipStreamChunk?: (data: string) => boolean;
 }
 
 /** Any server speaking OpenAI's chat completions and embeddings API, shaped by a wire profile. */
@@ -55,7 +74,8 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async chat(request: CanonicalRequest, target: TargetSpec, context: AttemptContext): Promise<ChatOutcome> {
     const body = buildChatBody(request, target, this.options.profile);
-    const response = await this.send(this.chatPath, body, context);
+    const path = this.options.pathFor ? this.options.pathFor('chat', target.model) : this.chatPath;
+    const response = await this.send(path, body, context);
     if (!request.stream) return this.readChatResponse(request, await readBody(response, context.signal));
     const contentType = String(response.headers['content-type'] ?? '');
     if (!contentType.includes('text/event-stream')) {
@@ -63,7 +83,9 @@ export class OpenAIAdapter implements ProviderAdapter {
       throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
     }
     const passthrough = request.source?.dialect === this.dialect;
-    const events = parseOpenAIStream(this.guardTransport(parseSseStream(response.body), context.signal), {
+    const sse = this.guardTransport(parseSseStream(response.body), context.signal);
+    const skip = this.options.skipStreamChunk;
+    const events = parseOpenAIStream(skip ? dropChunks(sse, skip) : sse, {
       provider: this.name,
       request,
       passthrough,
@@ -94,7 +116,8 @@ export class OpenAIAdapter implements ProviderAdapter {
     if (!this.options.profile.embeddings) {
       throw new GatewayError('BB_UNSUPPORTED_OPERATION', `Provider "${this.name}" does not offer embeddings.`);
     }
-    const response = await this.send(this.embeddingsPath, buildEmbeddingsBody(request, target), context);
+    const path = this.options.pathFor ? this.options.pathFor('embeddings', target.model) : this.embeddingsPath;
+    const response = await this.send(path, buildEmbeddingsBody(request, target), context);
     const parsed = parseEmbeddingsResponse(await readBody(response, context.signal), this.name, target.model);
     if (parsed.usage.inputTokens === 0) parsed.usage.inputTokens = countEmbeddingInputTokens(request.input);
     return parsed;
@@ -110,6 +133,8 @@ export class OpenAIAdapter implements ProviderAdapter {
     const response = await postJson(this.agent, { origin: this.origin, path, headers, body: JSON.stringify(body), signal: context.signal });
     if (response.status >= 200 && response.status < 300) return response;
     const text = await readBody(response, context.signal).catch(() => '');
+    const special = this.options.classifyError?.(response.status, text, this.secrets);
+    if (special) throw special;
     throw parseOpenAIError(response.status, text, retryAfterSeconds(response.headers), this.secrets, this.name);
   }
 
@@ -122,4 +147,8 @@ export class OpenAIAdapter implements ProviderAdapter {
       throw transportError(error, signal);
     }
   }
+}
+
+async function* dropChunks(events: AsyncIterable<SseEvent>, skip: (data: string) => boolean): AsyncGenerator<SseEvent> {
+  for await (const event of events) if (!skip(event.data)) yield event;
 }

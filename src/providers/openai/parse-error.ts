@@ -42,6 +42,9 @@ export function parseOpenAIError(
       param: 'messages',
     });
   }
+  if (body.code === 'content_filter') {
+    return new GatewayError('BB_CONTENT_FILTERED', message ?? 'The content filter refused the request.', { upstreamStatus: status });
+  }
   if (status === 429 && body.code === 'insufficient_quota') {
     return new GatewayError('BB_UPSTREAM_ERROR', `Provider "${provider}" reports the gateway's account is out of quota.`, {
       upstreamStatus: status,

@@ -58,6 +58,7 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
   let usage: Usage | undefined;
   let outputText = '';
   let sawDone = false;
+  let usageForwarded = false;
   /** Choices that started, and those that reported a finish reason. */
   const openChoices = new Set<number>();
   try {
@@ -72,6 +73,8 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
       if (chunk.error !== undefined) {
         throw parseOpenAIError(502, JSON.stringify({ error: chunk.error }), undefined, options.secrets, provider);
       }
+      // Annotation-only chunks (e.g. Azure's prompt_filter_results) carry no id, model or content.
+      if (!started && (chunk.choices ?? []).length === 0 && chunk.usage == null && chunk.x_groq?.usage == null) continue;
       if (!started) {
         started = true;
         yield { type: 'start', id: chunk.id ?? '', model: chunk.model ?? '', created: chunk.created ?? Math.floor(Date.now() / 1000) };
@@ -86,6 +89,7 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
         if (!passthrough) yield* choiceEvents(choice);
       }
       if (passthrough && (choices.length > 0 || (chunkUsage !== undefined && request.streamUsage))) {
+        if (chunkUsage !== undefined && request.streamUsage) usageForwarded = true;
         yield { type: 'raw', dialect: OPENAI_WIRE_DIALECT, data: sse.data };
       }
       if (chunkUsage) usage = chunkUsage;
@@ -99,7 +103,7 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
     yield { type: 'usage', usage: usage ?? estimateUsage(request, outputText) };
     throw error;
   }
-  yield { type: 'usage', usage: usage ?? estimateUsage(request, outputText) };
+  yield usage ? { type: 'usage', usage, inRaw: usageForwarded } : { type: 'usage', usage: estimateUsage(request, outputText) };
 }
 
 function* choiceEvents(choice: NonNullable<z.output<typeof chunkSchema>['choices']>[number]): Generator<StreamEvent> {
