@@ -148,7 +148,7 @@ const anthropicProviderSchema = z
 const geminiProviderSchema = z
   .strictObject({
     type: z.literal('gemini'),
-    api_key: z.string().min(1).describe('Google AI Studio key, sent in the x-goog-api-key header (never in the URL).'),
+    api_key: z.string().min(1).describe('Google AI Studio key, sent in the x-goog-api-key header (never in the URL). Use ${env:GEMINI_API_KEY}.'),
     base_url: z
       .url()
       .default('https://generativelanguage.googleapis.com')
@@ -156,7 +156,7 @@ const geminiProviderSchema = z
     api_version: z.string().default('v1beta').describe('API version path segment.'),
     ...httpProviderFields,
   })
-  .describe('Google Gemini through the Google AI Studio API (generateContent, streamGenerateContent).');
+  .describe('Google Gemini through the Google AI Studio API (generateContent, streamGenerateContent, batchEmbedContents).');
 
 const azureOpenAIProviderSchema = z
   .strictObject({
