@@ -1,8 +1,11 @@
 import type { BedrockProviderConfig } from '../../config/schema.js';
-import { GatewayError } from '../../core/errors.js';
 import type { ProviderAdapter } from '../provider-adapter.js';
+import { BedrockAdapter } from './bedrock-adapter.js';
 
-/** PLACEHOLDER: replaced by the real adapter in this folder. */
-export function createBedrockProvider(name: string, _config: BedrockProviderConfig): ProviderAdapter {
-  throw new GatewayError('BB_INTERNAL', `Provider "${name}": type not implemented yet.`);
+export { BedrockAdapter, encodeModelId } from './bedrock-adapter.js';
+export { AwsSigner, type AwsCredentials } from './signer.js';
+
+/** Amazon Bedrock Converse and ConverseStream, signed with AWS SigV4. */
+export function createBedrockProvider(name: string, config: BedrockProviderConfig): ProviderAdapter {
+  return new BedrockAdapter(name, config);
 }
