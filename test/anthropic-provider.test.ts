@@ -481,6 +481,12 @@ describe('anthropic provider: request translation', { timeout: 20_000 }, () => {
     assert.equal(body.max_tokens, DEFAULT_MAX_TOKENS + 1024);
   });
 
+  it('shows thinking to OpenAI clients as reasoning_content, also without streaming', async () => {
+    const answer = await gateway.client.chat.completions.create({ model: 'claude', messages: user('openai-thinking-1 [fake thinking=1]') });
+    const message = answer.choices[0]?.message as { reasoning_content?: string } | undefined;
+    assert.equal(message?.reasoning_content, FAKE_THINKING);
+  });
+
   it('refuses n > 1 and penalties with a 400 unsupported_parameter, without calling the upstream', async () => {
     for (const [param, extra] of [
       ['n', { n: 2 }],

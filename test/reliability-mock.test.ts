@@ -55,6 +55,15 @@ describe('failures, fallbacks and timeouts (mock provider)', () => {
     assert.equal(response.headers.get('x-breakerbox-attempts'), '2');
   });
 
+  it('says how many targets were tried when all of them failed', async () => {
+    const error = await gateway.client.chat.completions
+      .create({ model: 'demo', messages }, { headers: { 'x-mock-behavior': 'status=503' } })
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof OpenAI.APIError);
+    assert.equal(error.status, 503);
+    assert.equal(error.headers?.get('x-breakerbox-attempts'), '2');
+  });
+
   it('does not fall back on a client error (400)', async () => {
     const error = await gateway.client.chat.completions
       .create({ model: 'demo', messages }, { headers: { 'x-mock-behavior': 'status=400; provider=mock-a' } })

@@ -214,7 +214,9 @@ const targetSchema = z.strictObject({
       message: `may not set ${[...RESERVED_PARAMS].join(', ')} (the gateway owns them)`,
     })
     .optional()
-    .describe('Request fields forced on every call to this target, e.g. { temperature: 0.2 } (OpenAI field names).'),
+    .describe(
+      'Request fields forced on every call to this target, e.g. { temperature: 0.2 }. OpenAI field names where OpenAI has one; provider-specific keys (e.g. Anthropic top_k) are sent as they are (see docs/providers.md).',
+    ),
 });
 
 const modelSchema = z

@@ -102,7 +102,10 @@ export class RequestScope {
     const error = toGatewayError(thrown, this.exchange.requestId);
     this.record.errorCode = error.code;
     const encoded = encode(error, this.exchange.requestId);
-    return this.json(encoded.status, encoded.body, { ...this.baseHeaders('application/json'), ...encoded.headers });
+    const headers = { ...this.baseHeaders('application/json'), ...encoded.headers };
+    // Failed attempts are part of the answer's story: say how many targets were tried.
+    if (this.record.attempts.length > 0) headers['x-breakerbox-attempts'] = String(this.record.attempts.length);
+    return this.json(encoded.status, encoded.body, headers);
   }
 
   /** The settle phase: always runs once, on success, error and client abort alike. */

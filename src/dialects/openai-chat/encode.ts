@@ -41,6 +41,10 @@ export function encodeChatResponse(response: CanonicalResponse): string {
         role: 'assistant',
         content: choice.content,
         refusal: choice.refusal ?? null,
+        // OpenAI-compatible servers (DeepSeek, vLLM) name shown reasoning this way; OpenAI SDKs keep unknown fields.
+        ...(choice.reasoning && choice.reasoning.some((block) => block.text !== '')
+          ? { reasoning_content: choice.reasoning.map((block) => block.text).join('') }
+          : {}),
         ...(choice.toolCalls && choice.toolCalls.length > 0 ? { tool_calls: encodeToolCalls(choice.toolCalls) } : {}),
       },
       logprobs: null,

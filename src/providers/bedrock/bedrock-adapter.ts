@@ -10,7 +10,7 @@ import { decodeEventStream } from './event-stream.js';
 import { bedrockError, readHttpError } from './parse-error.js';
 import { badResponse, parseConverseResponse } from './parse-response.js';
 import { estimateUsage, parseConverseStream } from './parse-stream.js';
-import { AwsSigner } from './signer.js';
+import { AwsSigner } from '../../upstream/aws-sigv4.js';
 
 const EVENT_STREAM_TYPE = 'application/vnd.amazon.eventstream';
 

@@ -3,7 +3,6 @@ import type { ProviderAdapter } from '../provider-adapter.js';
 import { BedrockAdapter } from './bedrock-adapter.js';
 
 export { BedrockAdapter, encodeModelId } from './bedrock-adapter.js';
-export { AwsSigner, type AwsCredentials } from './signer.js';
 
 /** Amazon Bedrock Converse and ConverseStream, signed with AWS SigV4. */
 export function createBedrockProvider(name: string, config: BedrockProviderConfig): ProviderAdapter {

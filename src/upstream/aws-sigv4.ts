@@ -2,7 +2,7 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /**
- * AWS Signature Version 4 for Bedrock Runtime calls, kept apart from the Converse adapter so the
+ * AWS Signature Version 4 for upstream calls (Bedrock Runtime today), kept apart from the adapters so the
  * same piece can sign other Bedrock-hosted wire formats (e.g. Anthropic messages on Bedrock).
  * Signing uses node:crypto through @smithy/hash-node; the signer caches the derived key per day.
  */
