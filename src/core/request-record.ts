@@ -29,6 +29,8 @@ export interface RequestRecord {
   servedModel: string | undefined;
   stream: boolean;
   usage: Usage | undefined;
+  /** The answer broke off (mid-stream failure or client abort): usage covers only what was generated. */
+  usageIncomplete: boolean;
   attempts: AttemptRecord[];
   totalMs: number;
   /** Streams only: request start to the first content sent to the client. */

@@ -63,6 +63,7 @@ async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request:
   } catch (thrown) {
     const error = toGatewayError(thrown, scope.exchange.requestId);
     record.errorCode = error.code;
+    record.usageIncomplete = true;
     record.usage ??= { inputTokens: estimatePromptTokens(request), outputTokens: 0, estimated: true };
     if (error.code !== 'BB_CLIENT_CLOSED' && !scope.exchange.client.closed) yield encoder.error(error);
   }

@@ -32,6 +32,7 @@ export class RequestScope {
       servedModel: undefined,
       stream: false,
       usage: undefined,
+      usageIncomplete: false,
       attempts: [],
       totalMs: 0,
       ttftMs: undefined,

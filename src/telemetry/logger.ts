@@ -89,6 +89,7 @@ export function formatRequestLine(record: RequestRecord, level: number, time: st
   if (record.stream) line += ',"stream":true';
   if (record.attempts.length > 0) line += `,"attempts":${record.attempts.length}`;
   if (record.usage) line += `,"input_tokens":${record.usage.inputTokens},"output_tokens":${record.usage.outputTokens}`;
+  if (record.usageIncomplete) line += ',"usage_incomplete":true';
   line += `,"total_ms":${round(record.totalMs)}`;
   if (record.ttftMs !== undefined) line += `,"ttft_ms":${round(record.ttftMs)}`;
   if (record.upstreamMs !== undefined) line += `,"upstream_ms":${round(record.upstreamMs)}`;

@@ -79,7 +79,7 @@ export function anthropicErrorType(error: GatewayError): string {
 
 /** The `error` object of Anthropic's shape, plus the gateway's own code for matching with docs and logs. */
 export function anthropicErrorObject(error: GatewayError) {
-  return { type: anthropicErrorType(error), message: error.message, bb_code: error.code };
+  return { type: anthropicErrorType(error), message: error.message, bb_code: error.code, retryable: error.retryable };
 }
 
 export function encodeAnthropicError(error: GatewayError, requestId: string): EncodedError {

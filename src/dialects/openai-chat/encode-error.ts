@@ -21,6 +21,7 @@ export function openAIErrorObject(error: GatewayError) {
     param: error.param ?? null,
     code: error.spec.openaiCode ?? error.code.toLowerCase(),
     bb_code: error.code,
+    retryable: error.retryable,
   };
 }
 
