@@ -165,6 +165,7 @@ describe('chat completions through the mock provider (openai SDK)', () => {
     assert.equal(record[0]?.provider, 'mock');
     assert.ok((record[0]?.ttftMs ?? -1) >= 0);
     assert.equal(record[0]?.errorCode, undefined);
+    assert.equal(record[0]?.usageIncomplete, false);
   });
 });
 

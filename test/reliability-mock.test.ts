@@ -131,6 +131,7 @@ describe('failures, fallbacks and timeouts (mock provider)', () => {
     }
     assert.equal(watch.records[0]?.errorCode, 'BB_UPSTREAM_CONNECT');
     assert.equal(watch.records[0]?.usage?.outputTokens, 3);
+    assert.equal(watch.records[0]?.usageIncomplete, true);
   });
 
   it('a client that goes away mid-stream is settled as BB_CLIENT_CLOSED', async () => {
