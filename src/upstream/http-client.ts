@@ -108,3 +108,13 @@ export function retryAfterSeconds(headers: UpstreamResponse['headers']): number 
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
+
+/** Re-throws body read failures (a socket reset mid-stream, an abort) as classified errors. */
+export async function* withTransportErrors<T>(source: AsyncIterable<T>, signal: AbortLike): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    throw transportError(error, signal);
+  }
+}

@@ -2,10 +2,10 @@ import type { Agent } from 'undici';
 import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
 import { ANTHROPIC_MESSAGES_DIALECT } from '../../core/dialect-names.js';
 import { GatewayError } from '../../core/errors.js';
-import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, transportError, type UpstreamResponse } from '../../upstream/http-client.js';
+import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
 import { parseSseStream } from '../../upstream/sse-parser.js';
 import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
-import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { buildMessagesBody } from './build-request.js';
 import { parseAnthropicError } from './parse-error.js';
 import { badResponse, parseMessageResponse, readMessageUsage } from './parse-response.js';
@@ -60,7 +60,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       await readBody(response, context.signal).catch(() => '');
       throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
     }
-    const events = parseAnthropicStream(this.guardTransport(parseSseStream(response.body), context.signal), {
+    const events = parseAnthropicStream(withTransportErrors(parseSseStream(response.body), context.signal), {
       provider: this.name,
       request,
       passthrough,
@@ -115,15 +115,6 @@ export class AnthropicAdapter implements ProviderAdapter {
     throw parseAnthropicError(response.status, text, retryAfterSeconds(response.headers), this.secrets, this.name);
   }
 
-  /** Re-throws body read failures (socket reset mid-stream, aborts) as classified errors. */
-  private async *guardTransport<T>(source: AsyncIterable<T>, signal: AttemptSignal): AsyncGenerator<T> {
-    try {
-      yield* source;
-    } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      throw transportError(error, signal);
-    }
-  }
 }
 
 /**

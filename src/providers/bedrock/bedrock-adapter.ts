@@ -2,8 +2,8 @@ import type { Agent } from 'undici';
 import type { BedrockProviderConfig } from '../../config/schema.js';
 import type { CanonicalRequest, EmbeddingsResponse } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
-import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, transportError, type UpstreamResponse } from '../../upstream/http-client.js';
-import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
+import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { toProviderTimeouts } from '../timeouts.js';
 import { buildConverseBody } from './build-request.js';
 import { decodeEventStream } from './event-stream.js';
@@ -74,7 +74,7 @@ export class BedrockAdapter implements ProviderAdapter {
       await readBody(response, context.signal).catch(() => '');
       throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
     }
-    const frames = decodeEventStream(this.guardTransport(response.body, context.signal));
+    const frames = decodeEventStream(withTransportErrors(response.body, context.signal));
     const events = parseConverseStream(frames, { provider: this.name, request, id, model: target.model, secrets: this.secrets });
     return { kind: 'stream', events };
   }
@@ -114,15 +114,6 @@ export class BedrockAdapter implements ProviderAdapter {
     });
   }
 
-  /** Re-throws body read failures (socket reset mid-stream, aborts) as classified errors. */
-  private async *guardTransport(source: AsyncIterable<Uint8Array>, signal: AttemptSignal): AsyncGenerator<Uint8Array> {
-    try {
-      yield* source;
-    } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      throw transportError(error, signal);
-    }
-  }
 }
 
 /**

@@ -1,10 +1,9 @@
 import type { Agent } from 'undici';
 import type { CanonicalRequest, EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
-import { GatewayError } from '../../core/errors.js';
 import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
-import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, transportError, type UpstreamResponse } from '../../upstream/http-client.js';
+import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
 import { parseSseStream } from '../../upstream/sse-parser.js';
-import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { buildGenerateContentBody } from './build-request.js';
 import { buildBatchEmbedBody, EMBED_BATCH_SIZE, embeddingTexts, embedOptions, parseBatchEmbed, toBase64Floats } from './embeddings.js';
 import { parseGeminiError, readGoogleErrorText } from './parse-error.js';
@@ -67,7 +66,7 @@ export class GeminiAdapter implements ProviderAdapter {
       await readBody(response, context.signal).catch(() => '');
       throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
     }
-    const sse = this.guardTransport(parseSseStream(response.body), context.signal);
+    const sse = withTransportErrors(parseSseStream(response.body), context.signal);
     const events = await openGeminiStream(sse, { ...this.parseContext, request, fallback });
     return { kind: 'stream', events };
   }
@@ -115,15 +114,6 @@ export class GeminiAdapter implements ProviderAdapter {
     throw parseGeminiError(response.status, readGoogleErrorText(text), retryAfterSeconds(response.headers), secrets, provider);
   }
 
-  /** Re-throws body read failures (socket reset mid-stream, aborts) as classified errors. */
-  private async *guardTransport<T>(source: AsyncIterable<T>, signal: AttemptSignal): AsyncGenerator<T> {
-    try {
-      yield* source;
-    } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      throw transportError(error, signal);
-    }
-  }
 }
 
 /** Gemini's resource name for a model: `models/<name>` unless already a resource path. */

@@ -2,9 +2,9 @@ import type { Agent } from 'undici';
 import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
-import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, transportError, type UpstreamResponse } from '../../upstream/http-client.js';
+import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
 import { parseSseStream, type SseEvent } from '../../upstream/sse-parser.js';
-import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { buildChatBody, buildEmbeddingsBody, OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
 import { badResponse, parseChatResponse, parseEmbeddingsResponse, readChatUsage } from './parse-response.js';
@@ -83,7 +83,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
     }
     const passthrough = request.source?.dialect === this.dialect;
-    const sse = this.guardTransport(parseSseStream(response.body), context.signal);
+    const sse = withTransportErrors(parseSseStream(response.body), context.signal);
     const skip = this.options.skipStreamChunk;
     const events = parseOpenAIStream(skip ? dropChunks(sse, skip) : sse, {
       provider: this.name,
@@ -138,15 +138,6 @@ export class OpenAIAdapter implements ProviderAdapter {
     throw parseOpenAIError(response.status, text, retryAfterSeconds(response.headers), this.secrets, this.name);
   }
 
-  /** Re-throws body read failures (socket reset mid-stream, aborts) as classified errors. */
-  private async *guardTransport<T>(source: AsyncIterable<T>, signal: AttemptSignal): AsyncGenerator<T> {
-    try {
-      yield* source;
-    } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      throw transportError(error, signal);
-    }
-  }
 }
 
 async function* dropChunks(events: AsyncIterable<SseEvent>, skip: (data: string) => boolean): AsyncGenerator<SseEvent> {
