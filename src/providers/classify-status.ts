@@ -48,3 +48,17 @@ export function errorForStatus(failure: UpstreamFailure): GatewayError {
   }
   return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" answered HTTP ${status}.`, base);
 }
+
+/** An upstream answer that is not the provider's documented wire format (retryable elsewhere). */
+export function badResponse(provider: string, what: string): GatewayError {
+  return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" sent ${what}.`);
+}
+
+/** JSON.parse, with a broken body reported as the provider's fault in words the client can use. */
+export function parseUpstreamJson(text: string, provider: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw badResponse(provider, `${what} that is not JSON`);
+  }
+}

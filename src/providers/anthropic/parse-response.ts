@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { CanonicalResponse, FinishReason, ReasoningBlock, ToolCall, Usage } from '../../core/canonical.js';
-import { GatewayError } from '../../core/errors.js';
+import { badResponse, parseUpstreamJson } from '../classify-status.js';
+
+export { badResponse, parseUpstreamJson } from '../classify-status.js';
 
 /** Anthropic message shapes, loosely validated: we check what we read and leave the rest alone. */
 
@@ -87,17 +89,7 @@ export function decodeStopReason(reason: string | null | undefined): FinishReaso
   }
 }
 
-export function badResponse(provider: string, what: string): GatewayError {
-  return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" sent ${what}.`);
-}
 
-export function parseUpstreamJson(text: string, provider: string, what: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw badResponse(provider, `${what} that is not JSON`);
-  }
-}
 
 /** The passthrough fast path: checks the answer is a message and reads its usage only (undefined if absent). */
 export function readMessageUsage(text: string, provider: string): Usage | undefined {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { CanonicalChoice, CanonicalResponse, FinishReason, ReasoningBlock, ToolCall, Usage } from '../../core/canonical.js';
-import { GatewayError } from '../../core/errors.js';
+import { badResponse, parseUpstreamJson } from '../classify-status.js';
+
+export { badResponse, parseUpstreamJson } from '../classify-status.js';
 
 /** Converse response shapes, loosely validated: we check what we read and ignore the rest. */
 
@@ -23,17 +25,7 @@ const converseResponseSchema = z.looseObject({
   usage: z.unknown().optional(),
 });
 
-export function badResponse(provider: string, what: string): GatewayError {
-  return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" sent ${what}.`);
-}
 
-export function parseUpstreamJson(text: string, provider: string, what: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw badResponse(provider, `${what} that is not JSON`);
-  }
-}
 
 /**
  * Reads a Converse TokenUsage. Bedrock counts cache reads and writes apart from `inputTokens`

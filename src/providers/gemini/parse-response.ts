@@ -3,6 +3,9 @@ import type { CanonicalChoice, CanonicalRequest, CanonicalResponse, FinishReason
 import { GatewayError } from '../../core/errors.js';
 import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
 import { parseGeminiError, readGoogleError } from './parse-error.js';
+import { badResponse } from '../classify-status.js';
+
+export { badResponse } from '../classify-status.js';
 
 /** GenerateContentResponse, loosely validated: what we read is checked, the rest left alone. */
 
@@ -49,9 +52,6 @@ export interface ParseContext {
   secrets: readonly string[];
 }
 
-export function badResponse(provider: string, what: string): GatewayError {
-  return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" sent ${what}.`);
-}
 
 /**
  * Parses one GenerateContentResponse (a whole answer or one stream event). An embedded error

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { CanonicalResponse, EmbeddingsResponse, FinishReason, ToolCall, Usage } from '../../core/canonical.js';
-import { GatewayError } from '../../core/errors.js';
+import { badResponse, parseUpstreamJson } from '../classify-status.js';
+
+export { badResponse, parseUpstreamJson } from '../classify-status.js';
 
 /** OpenAI response shapes, loosely validated: we check what we read and keep the rest untouched. */
 
@@ -65,18 +67,7 @@ export function decodeFinishReason(reason: string | null | undefined): FinishRea
   }
 }
 
-export function badResponse(provider: string, what: string): GatewayError {
-  return new GatewayError('BB_UPSTREAM_BAD_RESPONSE', `Provider "${provider}" sent ${what}.`);
-}
 
-/** JSON.parse, with a broken body reported as the provider's fault in words the client can use. */
-export function parseUpstreamJson(text: string, provider: string, what: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw badResponse(provider, `${what} that is not JSON`);
-  }
-}
 
 /**
  * The passthrough fast path: checks the answer is a chat completion (an object with a `choices`
