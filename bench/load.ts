@@ -100,6 +100,8 @@ export interface ConcurrentStreamsResult {
   requested: number;
   completed: number;
   failed: number;
+  /** Why streams failed: error code or HTTP status -> count. */
+  failures: Record<string, number>;
   peakRssMb: number;
   baselineRssMb: number;
   durationMs: number;
@@ -130,11 +132,17 @@ export async function concurrentStreams(
     return response.statusCode === 200 && tail.includes('[DONE]');
   };
   const outcomes = await Promise.allSettled(Array.from({ length: count }, one));
+  const failures: Record<string, number> = {};
+  for (const outcome of outcomes) {
+    if (outcome.status === 'fulfilled' && outcome.value) continue;
+    const reason = outcome.status === 'rejected' ? String((outcome.reason as { code?: string }).code ?? (outcome.reason as Error).message) : 'incomplete';
+    failures[reason] = (failures[reason] ?? 0) + 1;
+  }
   clearInterval(sampler);
   peakRssMb = Math.max(peakRssMb, await rssMb(pid));
   await agent.close();
   const completed = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value).length;
-  return { requested: count, completed, failed: count - completed, peakRssMb, baselineRssMb, durationMs: Date.now() - started };
+  return { requested: count, completed, failed: count - completed, failures, peakRssMb, baselineRssMb, durationMs: Date.now() - started };
 }
 
 export function percentile(values: number[], p: number): number {

@@ -31,7 +31,10 @@ export interface BenchResults {
   mode: 'quick' | 'full';
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; pinned: boolean };
   systems: Record<string, SystemNumbers>;
-  streams: Record<string, { requested: number; completed: number; failed: number; peakRssMb: number; baselineRssMb: number; durationMs: number; upstream: string }>;
+  streams: Record<
+    string,
+    { requested: number; completed: number; failed: number; failures: Record<string, number>; peakRssMb: number; baselineRssMb: number; durationMs: number; upstream: string }
+  >;
   micro: Record<string, { opsPerSecond: number; changePct: number | null }>;
   notMeasured: Record<string, string>;
   targets: TargetCheck[];
@@ -99,7 +102,8 @@ export function renderMarkdown(results: BenchResults): string {
   }
   lines.push('', '## Concurrent open streams (Breakerbox)', '', '| streams | upstream | completed | failed | peak RSS MB | idle RSS MB | duration ms |', '|---|---|---|---|---|---|---|');
   for (const [name, s] of Object.entries(results.streams)) {
-    lines.push(`| ${name} | ${s.upstream} | ${s.completed} | ${s.failed} | ${cell(s.peakRssMb)} | ${cell(s.baselineRssMb)} | ${s.durationMs} |`);
+    const why = Object.entries(s.failures ?? {}).map(([reason, count]) => `${reason}: ${count}`).join(', ');
+    lines.push(`| ${name} | ${s.upstream} | ${s.completed} | ${s.failed}${why ? ` (${why})` : ''} | ${cell(s.peakRssMb)} | ${cell(s.baselineRssMb)} | ${s.durationMs} |`);
   }
   lines.push('', '## Micro-benchmarks (ops/s, change vs previous results file)', '', '| function | ops/s | change |', '|---|---|---|');
   for (const [name, micro] of Object.entries(results.micro)) {

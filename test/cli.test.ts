@@ -35,6 +35,17 @@ describe('breakerbox CLI', () => {
     assert.match(run.output().stdout, /OK \(1 provider, 1 model\)/);
   });
 
+  it('validate accepts the providers example with no provider credentials in the environment', async () => {
+    const unset = Object.fromEntries(
+      ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY', 'AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_API_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].map(
+        (name) => [name, ''],
+      ),
+    );
+    const run = runCli(['validate', '--config', 'examples/providers.yaml'], unset);
+    assert.equal(await run.exited, 0, run.output().stderr);
+    assert.match(run.output().stdout, /OK \(5 providers, 5 models\)/);
+  });
+
   it('validate prints every error with its key path and exits 1', async () => {
     const path = join(dir, 'bad.yaml');
     await writeFile(

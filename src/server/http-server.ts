@@ -10,6 +10,8 @@ import { requestIdFrom } from './request-id.js';
 import { matchRoute, type RouteEnv } from './routes.js';
 import { writeEventStream } from './sse-writer.js';
 
+const LISTEN_BACKLOG = 4096;
+
 export interface GatewayServerOptions {
   host: string;
   port: number;
@@ -45,7 +47,8 @@ export class GatewayServer {
   async listen(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
+      // Node's default accept backlog (511) drops connection bursts; the kernel caps this at somaxconn.
+      this.server.listen({ port: this.options.port, host: this.options.host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', reject);
         resolve();
       });
