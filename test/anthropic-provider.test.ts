@@ -31,6 +31,7 @@ import {
   type FakeAnthropic,
   type RecordedRequest,
 } from './fakes/anthropic-upstream.js';
+import { apiError, bbCode } from './helpers/api-error.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
 const UPSTREAM_MODEL = 'claude-sonnet-4-5';
@@ -100,20 +101,6 @@ function upstreamRequest(marker: string): RecordedRequest {
 
 function upstreamBody(marker: string): Record<string, unknown> {
   return upstreamRequest(marker).body as Record<string, unknown>;
-}
-
-async function apiError(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof APIError, `expected an APIError, got ${String(error)}`);
-    return error;
-  }
-  return assert.fail('expected the request to fail');
-}
-
-function bbCode(error: APIError): unknown {
-  return (error.error as { bb_code?: unknown } | undefined)?.bb_code;
 }
 
 const user = (content: string): ChatCompletionMessageParam[] => [{ role: 'user', content }];

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import {
   AZURE_EMBEDDING_DIMENSIONS,
@@ -14,6 +13,7 @@ import {
   type FakeAzure,
 } from './fakes/azure-openai-upstream.js';
 import { fakeEmbedding, fakeToolArguments } from './fakes/openai-upstream.js';
+import { apiError, bbCode } from './helpers/api-error.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
 const API_VERSION = '2024-10-21';
@@ -67,20 +67,6 @@ function upstreamRequest(marker: string): AzureRecordedRequest {
 
 function upstreamBody(marker: string): Record<string, unknown> {
   return upstreamRequest(marker).body as Record<string, unknown>;
-}
-
-async function apiError(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof APIError, `expected an APIError, got ${String(error)}`);
-    return error;
-  }
-  return assert.fail('expected the request to fail');
-}
-
-function bbCode(error: APIError): unknown {
-  return (error.error as { bb_code?: unknown } | undefined)?.bb_code;
 }
 
 const user = (content: string) => [{ role: 'user' as const, content }];

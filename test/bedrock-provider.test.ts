@@ -25,6 +25,7 @@ import {
   type FakeBedrock,
   type RecordedRequest,
 } from './fakes/bedrock-upstream.js';
+import { apiError, bbCode } from './helpers/api-error.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -103,20 +104,6 @@ function upstreamRequest(marker: string): RecordedRequest {
 
 function upstreamBody(marker: string): Record<string, unknown> {
   return upstreamRequest(marker).body as Record<string, unknown>;
-}
-
-async function apiError(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof APIError, `expected an APIError, got ${String(error)}`);
-    return error;
-  }
-  return assert.fail('expected the request to fail');
-}
-
-function bbCode(error: APIError): unknown {
-  return (error.error as { bb_code?: unknown } | undefined)?.bb_code;
 }
 
 async function settledRecord(requestId: string | null): Promise<RequestRecord> {

@@ -16,6 +16,7 @@ import {
   type FakeGemini,
   type GeminiRecordedRequest,
 } from './fakes/gemini-upstream.js';
+import { apiError, bbCode } from './helpers/api-error.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
 const MODEL = 'gemini-2.5-flash';
@@ -69,20 +70,6 @@ function upstreamRequest(marker: string): GeminiRecordedRequest {
 
 function upstreamBody(marker: string): Record<string, unknown> {
   return upstreamRequest(marker).body as Record<string, unknown>;
-}
-
-async function apiError(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof APIError, `expected an APIError, got ${String(error)}`);
-    return error;
-  }
-  return assert.fail('expected the request to fail');
-}
-
-function bbCode(error: APIError): unknown {
-  return (error.error as { bb_code?: unknown } | undefined)?.bb_code;
 }
 
 const user = (content: string): ChatCompletionMessageParam[] => [{ role: 'user', content }];

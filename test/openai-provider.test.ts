@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import {
   DEFAULT_EMBEDDING_DIMENSIONS,
@@ -19,6 +18,7 @@ import {
   type FakeStream,
   type RecordedRequest,
 } from './fakes/openai-upstream.js';
+import { apiError, bbCode } from './helpers/api-error.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
 /** The key the gateway is (wrongly) configured with for the `openai-wrong-key` provider. */
@@ -116,20 +116,6 @@ async function until(predicate: () => boolean, timeoutMs: number, what: string):
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-async function apiError(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof APIError, `expected an APIError, got ${String(error)}`);
-    return error;
-  }
-  return assert.fail('expected the request to fail');
-}
-
-function bbCode(error: APIError): unknown {
-  return (error.error as { bb_code?: unknown } | undefined)?.bb_code;
 }
 
 const user = (content: string) => [{ role: 'user' as const, content }];

@@ -37,8 +37,8 @@
  * A request whose tool_choice forces one tool (`{"type":"tool"}`) is answered with one call of that
  * tool whose input is FAKE_FORCED_INPUT. Events count from message_start, pings included.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { drainOrClose, isObject, parseJson, readText, sendJson, startFakeServer } from './fake-server.js';
 
 export const FAKE_REPLY = 'Hello from the fake Anthropic upstream, speaking its wire format.';
 /** Multi-byte characters of every length: 2 (é, ö), 3 (✓, 日本語) and 4 bytes (🎉). */
@@ -193,9 +193,6 @@ export function parseBehavior(text: string): FakeBehavior {
 
 const DIRECTIVE = /\[fake\s+([^\]]*)\]/;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The directive of the last user message that has one. */
 function directiveFromBody(body: Record<string, unknown>): string | undefined {
@@ -448,38 +445,14 @@ function checkToolResults(messages: unknown[], i: number): string | undefined {
 export async function startFakeAnthropic(options: { apiKey?: string } = {}): Promise<FakeAnthropic> {
   const apiKey = options.apiKey ?? 'sk-ant-api03-FakeKey0123456789abcdefWXYZ';
   const requests: RecordedRequest[] = [];
-  const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let seq = 0;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const entry = {
-        resolve,
-        timer: setTimeout(() => {
-          timers.delete(entry);
-          resolve();
-        }, ms),
-      };
-      timers.add(entry);
-    });
-
-  const server = createServer({ keepAliveTimeout: 5_000, noDelay: true }, (req, res) => {
-    void handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
+  const sleep = (ms: number) => server.sleep(ms);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readText(req);
     const id = (seq += 1);
     const requestId = `req_fake${id.toString(16).padStart(8, '0')}`;
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : (JSON.parse(text) as unknown);
-    } catch {
-      body = undefined;
-    }
+    const body = parseJson(text);
     const json = isObject(body) ? body : undefined;
     const directive = json ? directiveFromBody(json) : undefined;
     const behavior = directive === undefined ? { ...DEFAULT_BEHAVIOR } : parseBehavior(directive);
@@ -535,68 +508,23 @@ export async function startFakeAnthropic(options: { apiKey?: string } = {}): Pro
     const cut = split ? bytes.findIndex((byte) => byte >= 0xc0) + 1 : 0;
     if (cut <= 0) {
       if (flush) await new Promise<void>((resolve) => res.write(bytes, () => resolve()));
-      else if (!res.write(bytes)) await drained(res);
+      else if (!res.write(bytes)) await drainOrClose(res);
       return;
     }
     await new Promise<void>((resolve) => res.write(bytes.subarray(0, cut), () => resolve()));
     await sleep(5);
-    if (!res.destroyed && !res.write(bytes.subarray(cut))) await drained(res);
+    if (!res.destroyed && !res.write(bytes.subarray(cut))) await drainOrClose(res);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
+  const server = await startFakeServer(handle, { server: { keepAliveTimeout: 5_000, noDelay: true } });
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.origin,
+    port: server.port,
     apiKey,
     requests,
     clear() {
       requests.length = 0;
     },
-    async close() {
-      for (const entry of timers) {
-        clearTimeout(entry.timer);
-        entry.resolve();
-      }
-      timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
-}
-
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.once('end', () => resolve(text));
-    req.once('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
 }

@@ -25,8 +25,8 @@
  *   async_filter=1     (streams) an annotation-only chunk for the choice after its finish chunk,
  *                      as Azure's asynchronous filter sends
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { drainOrClose, isObject, parseJson, readText, sendJson, startFakeServer } from './fake-server.js';
 import { fakeContentPieces, fakeEmbedding, fakeToolArguments } from './openai-upstream.js';
 
 export const AZURE_REPLY = 'Hello from the fake Azure OpenAI deployment.';
@@ -119,7 +119,6 @@ export function parseAzureBehavior(text: string): AzureBehavior {
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const safe = { filtered: false, severity: 'safe' };
 const notDetected = { filtered: false, detected: false };
 
@@ -238,10 +237,6 @@ export async function startFakeAzureOpenAI(options: FakeAzureOptions = {}): Prom
   const requests: AzureRecordedRequest[] = [];
   let seq = 0;
 
-  const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
-    void handle(req, res).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
-  });
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readText(req);
     const id = (seq += 1);
@@ -249,12 +244,7 @@ export async function startFakeAzureOpenAI(options: FakeAzureOptions = {}): Prom
     const [pathname = '/', query = ''] = url.split('?', 2);
     const route = req.method === 'POST' ? ROUTE.exec(pathname) : null;
     const apiVersion = new URLSearchParams(query).get('api-version');
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : (JSON.parse(text) as unknown);
-    } catch {
-      body = undefined;
-    }
+    const body = parseJson(text);
     const operation = route ? (route[2] === 'embeddings' ? 'embeddings' : 'chat') : undefined;
     const deployment = route ? decodeURIComponent(route[1] as string) : undefined;
     const json = isObject(body) ? body : undefined;
@@ -293,22 +283,14 @@ export async function startFakeAzureOpenAI(options: FakeAzureOptions = {}): Prom
     res.end('data: [DONE]\n\n');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = await startFakeServer(handle, { server: { keepAliveTimeout: 5_000 } });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
+    endpoint: server.origin,
+    port: server.port,
     apiKey,
     requests,
     clear: () => void (requests.length = 0),
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }
 
@@ -388,32 +370,4 @@ function embeddingsBody(json: Json, model: string): Json {
     return { embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector, index, object: 'embedding' };
   });
   return { data, model, object: 'list', usage: { prompt_tokens: tokens, total_tokens: tokens } };
-}
-
-function drainOrClose(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
-}
-
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.once('end', () => resolve(text));
-    req.once('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: Json, headers: Record<string, string>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }

@@ -30,12 +30,12 @@
  *   delay_ms=<n>         pause between two writes
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { isObject, parseJson, readText, startFakeServer } from './fake-server.js';
 
 export const FAKE_REPLY = 'Hello from the fake Bedrock runtime, in event-stream frames.';
 export const FAKE_TOOL_PREAMBLE = 'Let me look that up.';
@@ -120,7 +120,6 @@ const DEFAULT_BEHAVIOR: Readonly<FakeBehavior> = Object.freeze({
 const AWKWARD_SPLITS = [1, 3, 17, 2, 64, 5, 301, 7, 11, 900];
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function parseBehavior(text: string): FakeBehavior {
   const behavior: FakeBehavior = { ...DEFAULT_BEHAVIOR };
@@ -391,35 +390,14 @@ export async function startFakeBedrock(options: { credentials?: FakeCredentials;
   const region = options.region ?? 'us-east-1';
   const requests: RecordedRequest[] = [];
   const streams: FakeStream[] = [];
-  const timers = new Set<NodeJS.Timeout>();
   let seq = 0;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-
-  const server = createServer({ noDelay: true }, (req, res) => {
-    void handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
+  const sleep = (ms: number) => server.sleep(ms);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawBody = await readText(req);
     const path = req.url ?? '/';
     const route = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(path);
-    let body: unknown;
-    try {
-      body = JSON.parse(rawBody) as unknown;
-    } catch {
-      body = undefined;
-    }
+    const body = parseJson(rawBody);
     const json = isObject(body) ? body : {};
     const directive = directiveOf(json);
     const behavior = directive === undefined ? { ...DEFAULT_BEHAVIOR } : parseBehavior(directive);
@@ -496,24 +474,15 @@ export async function startFakeBedrock(options: { credentials?: FakeCredentials;
     res.end();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  // close() only cancels pending sleeps' timers (they stay pending), as this fake always did.
+  const server = await startFakeServer(handle, { server: { noDelay: true }, wakeSleepersOnClose: false });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.origin,
     region,
     credentials,
     requests,
     streams,
-    async close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }
 
@@ -526,14 +495,4 @@ function sendError(res: ServerResponse, error: WireError, requestId: string): vo
     'x-amzn-errortype': `${error.type}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
   });
   res.end(text);
-}
-
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.once('end', () => resolve(text));
-    req.once('error', reject);
-  });
 }

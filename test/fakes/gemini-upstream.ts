@@ -34,8 +34,8 @@
  *   cut_after=<n>     after n SSE events, destroy the socket
  *   truncate_after=<n> after n SSE events, end the response cleanly (no finishReason was sent)
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { isObject, parseJson, readText, sendJson as sendJsonWith, startFakeServer, writeFlushed } from './fake-server.js';
 
 export const FAKE_GEMINI_REPLY = 'Hello from the fake Gemini upstream, speaking its wire format.';
 export const FAKE_GEMINI_UTF8_REPLY = 'Grüße, naïve café ✓ — 日本語 🚀 done.';
@@ -170,9 +170,6 @@ export function fakeGeminiEmbedding(index: number, dimensions: number): number[]
   return Array.from({ length: dimensions }, (_, j) => Math.fround(Math.cos((index + 2) * (j + 1)) / 3));
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function textsOf(content: unknown): string {
   if (!isObject(content) || !Array.isArray(content.parts)) return '';
@@ -333,38 +330,15 @@ function mergeEvents(events: Json[]): Json {
 export async function startFakeGemini(options: { apiKey?: string } = {}): Promise<FakeGemini> {
   const apiKey = options.apiKey ?? 'AIzaSyD3f4k3Qx7Lm2Np9Rt5Vw8Yz1Bc4Ef6Gh';
   const requests: GeminiRecordedRequest[] = [];
-  const sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let seq = 0;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const sleeper = {
-        resolve,
-        timer: setTimeout(() => {
-          sleepers.delete(sleeper);
-          resolve();
-        }, ms),
-      };
-      sleepers.add(sleeper);
-    });
-
-  const server = createServer({ noDelay: true }, (req, res) => {
-    void handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
+  const sleep = (ms: number) => server.sleep(ms);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readText(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const route = /^\/(v[0-9a-z]+)\/models\/([^/:]+):([A-Za-z]+)$/.exec(url.pathname);
     const [version, model, action] = route ? [route[1], decodeURIComponent(route[2] as string), route[3]] : [undefined, undefined, undefined];
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : (JSON.parse(text) as unknown);
-    } catch {
-      body = undefined;
-    }
+    const body = parseJson(text);
     const json = isObject(body) ? body : undefined;
     const found = json ? directive(action, json) : undefined;
     const behavior = found === undefined ? { ...DEFAULT_BEHAVIOR } : parseGeminiBehavior(found);
@@ -445,11 +419,11 @@ export async function startFakeGemini(options: { apiKey?: string } = {}): Promis
         // Split inside the first multi-byte character, and let the halves go as separate packets.
         const at = frame.findIndex((byte) => byte >= 0xc0);
         const cut = at === -1 ? frame.length >> 1 : at + 1;
-        await write(res, frame.subarray(0, cut));
+        await writeFlushed(res, frame.subarray(0, cut));
         await sleep(5);
-        await write(res, frame.subarray(cut));
+        await writeFlushed(res, frame.subarray(cut));
       } else {
-        await write(res, frame);
+        await writeFlushed(res, frame);
       }
       recorded.eventsWritten += 1;
     }
@@ -470,54 +444,18 @@ export async function startFakeGemini(options: { apiKey?: string } = {}): Promis
     sendJson(res, 200, JSON.stringify({ embeddings }), {});
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = await startFakeServer(handle, { server: { noDelay: true } });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.origin,
     apiKey,
     requests,
     clear() {
       requests.length = 0;
     },
-    async close() {
-      for (const sleeper of sleepers) {
-        clearTimeout(sleeper.timer);
-        sleeper.resolve();
-      }
-      sleepers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }
 
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.once('end', () => resolve(text));
-    req.once('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-/** Writes one chunk and waits until it reached the socket (or the socket closed). */
-function write(res: ServerResponse, chunk: Buffer): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('close', done);
-      resolve();
-    };
-    res.once('close', done);
-    res.write(chunk, done);
-  });
+  sendJsonWith(res, status, body, headers, { contentType: 'application/json; charset=UTF-8' });
 }

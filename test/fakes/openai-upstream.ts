@@ -29,8 +29,8 @@
  *
  * SSE events count from the first chunk (the role chunk) and include the usage chunk and [DONE].
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { drainOrClose, isObject, parseJson, readText, sendJson as sendJsonWith, startFakeServer, writeFlushed } from './fake-server.js';
 
 export const FAKE_BEHAVIOR_HEADER = 'x-fake-behavior';
 export const FAKE_SYSTEM_FINGERPRINT = 'fp_fake0a1b2c';
@@ -234,10 +234,6 @@ function directiveFromBody(path: string, body: Record<string, unknown>): string 
   return undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Wire pieces, precomputed where they do not depend on the request.
 
@@ -410,39 +406,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const requests: RecordedRequest[] = [];
   const streams: FakeStream[] = [];
   const stats = { bytesWritten: 0, backpressureCount: 0 };
-  const sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let seq = 0;
   let closing = false;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const sleeper = {
-        resolve,
-        timer: setTimeout(() => {
-          sleepers.delete(sleeper);
-          resolve();
-        }, ms),
-      };
-      sleepers.add(sleeper);
-    });
-
-  const server = createServer({ keepAliveTimeout: 5_000, noDelay: true }, (req, res) => {
-    void handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
+  const sleep = (ms: number) => server.sleep(ms);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readText(req);
     const path = req.url ?? '/';
     const id = (seq += 1);
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : (JSON.parse(text) as unknown);
-    } catch {
-      body = undefined;
-    }
+    const body = parseJson(text);
     const known = req.method === 'POST' && (path === CHAT_PATH || path === EMBEDDINGS_PATH);
     const json = isObject(body) ? body : undefined;
     const header = req.headers[FAKE_BEHAVIOR_HEADER];
@@ -581,18 +553,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     return JSON.stringify({ object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
+  const server = await startFakeServer(handle, { server: { keepAliveTimeout: 5_000, noDelay: true } });
   return {
-    url: `http://127.0.0.1:${port}/v1`,
-    port,
+    url: `${server.origin}/v1`,
+    port: server.port,
     apiKey,
     requests,
     streams,
@@ -613,60 +577,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     async close() {
       if (closing) return;
       closing = true;
-      for (const sleeper of sleepers) {
-        clearTimeout(sleeper.timer);
-        sleeper.resolve();
-      }
-      sleepers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await server.close();
     },
   };
 }
 
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.once('end', () => resolve(text));
-    req.once('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'openai-version': '2020-10-01',
-    'openai-processing-ms': '1',
-  });
-  res.end(body);
-}
-
-/** Writes and waits until the chunk has been handed to the socket; returns write()'s verdict. */
-function writeFlushed(res: ServerResponse, frame: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    let ok = true;
-    const done = () => {
-      res.off('close', done);
-      resolve(ok);
-    };
-    res.once('close', done);
-    ok = res.write(frame, done);
-  });
-}
-
-function drainOrClose(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
+  sendJsonWith(res, status, body, headers, { trailingHeaders: { 'openai-version': '2020-10-01', 'openai-processing-ms': '1' } });
 }
