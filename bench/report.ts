@@ -50,7 +50,8 @@ export function check(
 ): TargetCheck {
   const known = value !== null && value !== undefined && Number.isFinite(value);
   const met = known && (direction === 'min' ? (value as number) >= target : (value as number) <= target);
-  return { name, value: known ? round(value as number) : null, target, direction, unit, met, ...(note ? { note } : {}) };
+  // The note explains a miss; a met target needs none.
+  return { name, value: known ? round(value as number) : null, target, direction, unit, met, ...(note && !met ? { note } : {}) };
 }
 
 export function round(value: number, digits = 2): number {
