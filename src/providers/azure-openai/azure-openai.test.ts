@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { OPENAI_PROFILE } from '../openai/wire-profile.js';
 import { DeploymentPaths } from './deployment-paths.js';
 import { classifyAzureError } from './parse-error.js';
-import { azureWireProfile, isAnnotationOnlyChunk } from './wire-profile.js';
+import { azureWireProfile } from './wire-profile.js';
 
 describe('DeploymentPaths', () => {
   it('builds deployment paths with the api-version query once per deployment', () => {
@@ -32,15 +32,6 @@ describe('azureWireProfile', () => {
     assert.equal(profile.maxTokensField, 'max_tokens');
     assert.equal(profile.streamUsage, 'automatic');
     assert.equal(azureWireProfile('2024-08-01-preview').streamUsage, 'automatic');
-  });
-});
-
-describe('isAnnotationOnlyChunk', () => {
-  it("drops the prompt_filter_results chunk but keeps usage and answer chunks", () => {
-    assert.equal(isAnnotationOnlyChunk('{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[]}'), true);
-    assert.equal(isAnnotationOnlyChunk('{"choices":[],"id":"c1","usage":{"prompt_tokens":3,"completion_tokens":1}}'), false);
-    assert.equal(isAnnotationOnlyChunk('{"choices":[{"index":0,"delta":{"content":"\\"choices\\":[]"}}]}'), false);
-    assert.equal(isAnnotationOnlyChunk('{"choices":[], broken'), false);
   });
 });
 

@@ -4,7 +4,7 @@ import type { ProviderAdapter } from '../provider-adapter.js';
 import { toProviderTimeouts } from '../timeouts.js';
 import { DeploymentPaths } from './deployment-paths.js';
 import { classifyAzureError } from './parse-error.js';
-import { azureWireProfile, isAnnotationOnlyChunk } from './wire-profile.js';
+import { azureWireProfile } from './wire-profile.js';
 
 /**
  * Azure OpenAI: OpenAI's wire format at deployment URLs, authenticated with the `api-key` header.
@@ -25,6 +25,5 @@ export function createAzureOpenAIProvider(name: string, config: AzureOpenAIProvi
     profile: azureWireProfile(config.api_version),
     pathFor: (operation, deployment) => paths.pathFor(operation, deployment),
     classifyError: classifyAzureError,
-    skipStreamChunk: isAnnotationOnlyChunk,
   });
 }

@@ -16,19 +16,3 @@ export function azureWireProfile(apiVersion: string): OpenAIWireProfile {
   // Older versions have no stream usage at all: not asking means usage is estimated at the end.
   return { ...OPENAI_PROFILE, maxTokensField: 'max_tokens', streamUsage: 'automatic' };
 }
-
-/**
- * Azure's stream chunks with empty `choices` and no usage (the prompt_filter_results chunk that
- * opens every stream, with empty id and model) carry nothing for a client. Only chunks that contain
- * the compact `"choices":[]` are parsed, so the check costs a substring search on the rest.
- */
-export function isAnnotationOnlyChunk(data: string): boolean {
-  if (!data.includes('"choices":[]')) return false;
-  try {
-    const chunk = JSON.parse(data) as { choices?: unknown; usage?: unknown };
-    return Array.isArray(chunk.choices) && chunk.choices.length === 0 && (chunk.usage === undefined || chunk.usage === null);
-  } catch {
-    // Malformed JSON is the stream parser's to report.
-    return false;
-  }
-}

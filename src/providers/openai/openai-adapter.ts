@@ -3,7 +3,7 @@ import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, Embeddings
 import { GatewayError } from '../../core/errors.js';
 import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
 import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
-import { parseSseStream, type SseEvent } from '../../upstream/sse-parser.js';
+import { parseSseStream } from '../../upstream/sse-parser.js';
 import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { buildChatBody, buildEmbeddingsBody, OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
@@ -35,11 +35,6 @@ export interface OpenAIAdapterOptions {
    * filter); undefined falls through to them. `body` is raw: redact it with `secrets` before quoting.
    */
   classifyError?: (status: number, body: string, secrets: readonly string[]) => GatewayError | undefined;
-  /**
-   * Stream chunks that carry nothing for any client (e.g. Azure's prompt_filter_results chunk),
-   * dropped before parsing so they cannot stand in for the answer's first chunk.
-   */
-  skipStreamChunk?: (data: string) => boolean;
 }
 
 /** Any server speaking OpenAI's chat completions and embeddings API, shaped by a wire profile. */
@@ -84,8 +79,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     }
     const passthrough = request.source?.dialect === this.dialect;
     const sse = withTransportErrors(parseSseStream(response.body), context.signal);
-    const skip = this.options.skipStreamChunk;
-    const events = parseOpenAIStream(skip ? dropChunks(sse, skip) : sse, {
+    const events = parseOpenAIStream(sse, {
       provider: this.name,
       request,
       passthrough,
@@ -140,6 +134,3 @@ export class OpenAIAdapter implements ProviderAdapter {
 
 }
 
-async function* dropChunks(events: AsyncIterable<SseEvent>, skip: (data: string) => boolean): AsyncGenerator<SseEvent> {
-  for await (const event of events) if (!skip(event.data)) yield event;
-}
