@@ -1,4 +1,5 @@
-import { createStaticKeyAuthenticator } from '../src/auth/api-keys.js';
+import { Identity } from '../src/auth/identity.js';
+import { parseConfigText } from '../src/config/load.js';
 import { decodeChatRequest } from '../src/dialects/openai-chat/decode.js';
 import { parseChatResponse } from '../src/providers/openai/parse-response.js';
 import { SseParser } from '../src/upstream/sse-parser.js';
@@ -41,9 +42,13 @@ const SSE_STREAM = `${Array.from({ length: 200 }, (_, i) => `data: {"id":"c","ob
 const SSE_BYTES = new TextEncoder().encode(SSE_STREAM);
 
 /** Micro-benchmarks of functions every request runs. Values are operations per second. */
-export function runMicroBenchmarks(budgetMs: number): Record<string, number> {
+export async function runMicroBenchmarks(budgetMs: number): Promise<Record<string, number>> {
   const request = decodeChatRequest(CHAT_BODY);
-  const authenticate = createStaticKeyAuthenticator([{ name: 'bench', key: 'bb-bench-key-0123456789' }], false);
+  const config = parseConfigText(
+    'providers: { m: { type: mock } }\nmodels: { demo: { targets: [{ provider: m, model: m }] } }\nplans: { paid: { models: [demo] } }\nteams: { t: { plan: paid } }\nauth: { api_keys: [{ name: bench, key: bb-bench-key-0123456789, team: t }] }\n',
+    'bench.yaml',
+  );
+  const identity = await Identity.open(config, undefined);
   const authHeaders = { authorization: 'Bearer bb-bench-key-0123456789' };
   return {
     'sse_parse_200_chunks_in_1k_slices': measure(() => {
@@ -54,6 +59,6 @@ export function runMicroBenchmarks(budgetMs: number): Record<string, number> {
     token_estimate_chat_request: measure(() => estimatePromptTokens(request), budgetMs),
     decode_openai_chat_request: measure(() => decodeChatRequest(CHAT_BODY), budgetMs),
     parse_openai_chat_response: measure(() => parseChatResponse(COMPLETION_TEXT, 'bench'), budgetMs),
-    authenticate_static_key: measure(() => authenticate(authHeaders), budgetMs),
+    authenticate_static_key: measure(() => identity.authenticate(authHeaders), budgetMs),
   };
 }

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
 
     log('micro-benchmarks');
     const micro: BenchResults['micro'] = {};
-    for (const [name, opsPerSecond] of Object.entries(runMicroBenchmarks(PLAN.microMs))) {
+    for (const [name, opsPerSecond] of Object.entries(await runMicroBenchmarks(PLAN.microMs))) {
       const before = previous?.micro?.[name]?.opsPerSecond;
       micro[name] = { opsPerSecond: round2(opsPerSecond), changePct: before ? round2(((opsPerSecond - before) / before) * 100) : null };
     }

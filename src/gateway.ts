@@ -1,6 +1,9 @@
+import { seedStoreFromConfig } from './admin/index.js';
+import { Identity } from './auth/identity.js';
 import type { Config } from './config/schema.js';
 import { createRuntime, type Runtime } from './pipeline/runtime.js';
 import { GatewayServer } from './server/http-server.js';
+import { openRecordStore, type RecordStore } from './store/index.js';
 import { createLogging, logRequests, type Logger } from './telemetry/logger.js';
 
 export interface RunningGateway {
@@ -9,6 +12,7 @@ export interface RunningGateway {
   host: string;
   port: number;
   runtime: Runtime;
+  store: RecordStore;
   logger: Logger;
   /** Drains open requests (up to the configured grace), then releases everything. */
   close(): Promise<void>;
@@ -19,11 +23,35 @@ export interface StartOptions {
   logDestination?: NodeJS.WritableStream;
 }
 
+/** Opens the record store named by config (migrations run here). */
+export function openConfiguredStore(config: Config): Promise<RecordStore> {
+  const store = config.store;
+  return store.driver === 'postgres'
+    ? openRecordStore({ driver: 'postgres', url: store.url as string, schema: store.schema })
+    : openRecordStore({ driver: 'sqlite', path: store.path });
+}
+
 /** Builds the runtime from a validated config and serves it. The CLI and the tests both start here. */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
   const logging = createLogging(config.logging.level, options.logDestination);
   const logger = logging.logger;
-  const runtime = createRuntime(config);
+  const store = await openConfiguredStore(config);
+  let identity: Identity;
+  try {
+    await seedStoreFromConfig(store, config);
+    identity = await Identity.open(config, store, {
+      onStoreTrouble: (problem, error) => {
+        if (problem === 'recovered') logger.info('record store reachable again; identity tables refreshed');
+        // The driver's message may hold a host name but never a password (the store strips it).
+        else logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'record store unreachable; serving keys from the last snapshot');
+      },
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  for (const plan of identity.current.invalidPlans) logger.warn({ plan }, 'a plan in the record store does not validate; it is ignored');
+  const runtime = createRuntime(config, identity);
   const stopLogging = config.logging.requests ? logRequests(logging) : () => undefined;
   const server = new GatewayServer(runtime, {
     host: config.server.host,
@@ -31,12 +59,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     maxBodyBytes: config.server.max_body_bytes,
     keepAliveTimeoutMs: config.server.keep_alive_timeout_ms,
   });
+  const release = async () => {
+    stopLogging();
+    identity.close();
+    await runtime.close();
+    await store.close();
+  };
   let address;
   try {
     address = await server.listen();
   } catch (error) {
-    stopLogging();
-    await runtime.close();
+    await release();
     throw error;
   }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -46,12 +79,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     host: address.address,
     port: address.port,
     runtime,
+    store,
     logger,
     close() {
       closing ??= (async () => {
         await server.drain(config.server.shutdown_grace_ms);
-        stopLogging();
-        await runtime.close();
+        await release();
         logging.flush();
       })();
       return closing;

@@ -106,6 +106,6 @@ models: { demo: { targets: [{ provider: mock, model: m }] } }
     await writeFile(path, 'providers: {}\nmodels: {}\n');
     const run = runCli(['start', '--config', path]);
     assert.equal(await run.exited, 1);
-    assert.match(run.output().stderr, /auth\.api_keys: no API keys configured/);
+    assert.match(run.output().stderr, /auth\.api_keys: no way to call the gateway/);
   });
 });

@@ -101,7 +101,7 @@ describe('client-visible errors are in OpenAI shape with the right status', () =
     assert.equal(result.json.error.bb_code, 'BB_UNSUPPORTED_MEDIA_TYPE');
   });
 
-  it('an unknown model is 404 model_not_found, and so is a model the key may not use', async () => {
+  it('an unknown model is 404 model_not_found; a model the key may not use is 403 naming the rule, not the allowed models', async () => {
     await assert.rejects(gateway.client.chat.completions.create({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.NotFoundError);
       assert.equal((error as InstanceType<typeof OpenAI.APIError>).code, 'model_not_found');
@@ -110,9 +110,11 @@ describe('client-visible errors are in OpenAI shape with the right status', () =
     const limited = new OpenAI({ apiKey: 'bb-limited-key-123456', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
     const forbidden = await limited.chat.completions.create({ model: 'secret-model', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     const unknown = await limited.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
-    assert.ok(forbidden instanceof OpenAI.NotFoundError && unknown instanceof OpenAI.NotFoundError);
-    // The same answer for both, so a caller cannot tell which models exist.
-    assert.equal(forbidden.message.replace('secret-model', 'X'), unknown.message.replace('no-such-model', 'X'));
+    assert.ok(forbidden instanceof OpenAI.PermissionDeniedError, String(forbidden));
+    assert.ok(unknown instanceof OpenAI.NotFoundError);
+    assert.match(forbidden.message, /denied by the model list of key 'limited'/);
+    // The denial names the rule, never what the key may use instead.
+    assert.doesNotMatch(forbidden.message, /demo/);
     const models = await limited.models.list();
     assert.deepEqual(
       models.data.map((model) => model.id),

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/issues.js';
+import { ADMIN_OPTIONS, ADMIN_USAGE, isAdminCommand, runAdminCommand } from './admin-commands.js';
 import { runStart } from './start.js';
 import { runValidate } from './validate.js';
 
@@ -10,9 +11,16 @@ Commands:
   start     --config <file> [--host <addr>] [--port <n>]   serve the gateway
   validate  --config <file>                                check a config; exit 1 on errors
 
+  keys | teams | users | plans          manage the admin API's records (below)
+
 Options:
   -c, --config <file>   YAML or JSON config (see docs/configuration.md)
   -h, --help            show this help
+
+${ADMIN_USAGE}
+Examples:
+  breakerbox keys create --config breakerbox.yaml --name ci --team finance
+  BB_ADMIN_KEY=... breakerbox keys list --url http://127.0.0.1:8080
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -24,12 +32,19 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...ADMIN_OPTIONS,
     },
   });
   const command = positionals[0];
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(USAGE);
     return command === undefined && !values.help ? 1 : 0;
+  }
+  if (isAdminCommand(command)) return runAdminCommand(positionals, values);
+  const stray = Object.keys(ADMIN_OPTIONS).find((option) => values[option as keyof typeof ADMIN_OPTIONS] !== undefined);
+  if (stray !== undefined) {
+    process.stderr.write(`breakerbox ${command}: --${stray} is only for the admin commands (keys, teams, users, plans)\n`);
+    return 1;
   }
   if (values.config === undefined) {
     process.stderr.write(`breakerbox ${command}: --config <file> is required\n\n${USAGE}`);

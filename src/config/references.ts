@@ -1,3 +1,4 @@
+import { checkIdentityReferences } from './identity-references.js';
 import type { ConfigIssue } from './issues.js';
 import { VENDOR_DEFAULT_BASE_URLS } from './vendor-names.js';
 
@@ -40,10 +41,12 @@ export function checkReferences(raw: unknown): ConfigIssue[] {
 
   const auth = asRecord(root.auth);
   const keys = auth?.api_keys;
-  if (auth?.disabled !== true && (!Array.isArray(keys) || keys.length === 0)) {
+  // Keys minted through the admin API or JWTs also let callers in; without any, nobody could.
+  const canMintKeys = asRecord(root.admin)?.api_key !== undefined;
+  if (auth?.disabled !== true && auth?.jwt === undefined && !canMintKeys && (!Array.isArray(keys) || keys.length === 0)) {
     issues.push({
       path: ['auth', 'api_keys'],
-      message: 'no API keys configured; add one, or set auth.disabled: true for local experiments',
+      message: 'no way to call the gateway: add an API key, auth.jwt or admin.api_key, or set auth.disabled: true for local experiments',
     });
   }
   if (Array.isArray(keys)) {
@@ -69,6 +72,7 @@ export function checkReferences(raw: unknown): ConfigIssue[] {
       }
     });
   }
+  issues.push(...checkIdentityReferences(root));
   return issues;
 }
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { identityConfigFields, staticKeyIdentityFields } from './identity-schema.js';
+import { jwtSchema } from './jwt-schema.js';
 import { OPENAI_COMPATIBLE_VENDOR_NAMES } from './vendor-names.js';
 
 /**
@@ -230,6 +232,7 @@ const apiKeySchema = z.strictObject({
   name: z.string().min(1).describe('A label for logs and records.'),
   key: z.string().min(8).describe('The secret clients send. Use ${env:NAME} outside local demos.'),
   models: z.array(z.string()).optional().describe('Public model names this key may use; all when omitted.'),
+  ...staticKeyIdentityFields,
 });
 
 export const configSchema = z
@@ -248,11 +251,14 @@ export const configSchema = z
       .strictObject({
         disabled: z.boolean().default(false).describe('Serve without API keys. Only for local experiments.'),
         api_keys: z.array(apiKeySchema).default([]).describe('Static API keys.'),
+        default_plan: z.string().min(1).optional().describe('Plan of callers whose key, user and team name none.'),
+        jwt: jwtSchema.optional().describe('Accept bearer JWTs (OIDC) next to API keys.'),
       })
       .prefault({})
       .describe('Who may call the gateway.'),
     providers: z.record(z.string().min(1), providerSchema).describe('Upstream providers by name, referenced from model targets.'),
     models: z.record(z.string().regex(/^\S+$/, 'model names contain no spaces'), modelSchema).describe('Public model names.'),
+    ...identityConfigFields,
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written.'),

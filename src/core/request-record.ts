@@ -10,6 +10,16 @@ export interface AttemptRecord {
   durationMs: number;
 }
 
+export interface PrincipalSummary {
+  source: string;
+  keyId: string;
+  displayPrefix: string;
+  user?: string;
+  team?: string;
+  org?: string;
+  plan?: string;
+}
+
 /**
  * What the settle phase publishes once per request, on success, error and client abort alike.
  * Logs, metrics, the ledger and traces subscribe; the hot path never calls them directly.
@@ -19,11 +29,17 @@ export interface RequestRecord {
   startedAt: number;
   method: string;
   path: string;
-  endpoint: 'chat' | 'embeddings' | 'models' | 'health' | 'other';
+  endpoint: 'chat' | 'embeddings' | 'models' | 'health' | 'admin' | 'other';
   dialect: string | undefined;
   status: number;
   errorCode: ErrorCode | undefined;
   keyName: string | undefined;
+  /** Who called, resolved by auth (ids and names only, never a secret). */
+  principal: PrincipalSummary | undefined;
+  /** The end customer the client acts for (OpenAI `user`, Anthropic `metadata.user_id`). */
+  customer: string | undefined;
+  /** The access decision; `rule` names what denied. */
+  access: { decision: 'allow' | 'deny'; rule?: string } | undefined;
   requestedModel: string | undefined;
   provider: string | undefined;
   servedModel: string | undefined;

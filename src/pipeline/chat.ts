@@ -3,9 +3,10 @@ import { toGatewayError } from '../core/errors.js';
 import type { ChatDialect } from '../dialects/dialect.js';
 import { executeChat } from '../routing/execute.js';
 import { estimatePromptTokens } from '../usage/token-estimate.js';
+import { admitModelRequest } from './admission.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
-import { resolveModel, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 /** Headers from the client that reach the upstream (trace context only; never credentials). */
 const FORWARDED_HEADERS = ['traceparent', 'tracestate'] as const;
@@ -18,12 +19,11 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
   const scope = new RequestScope(exchange, 'chat', dialect.name);
   const record = scope.record;
   try {
-    const principal = runtime.authenticate(exchange.headers);
-    record.keyName = principal.keyName;
+    const principal = await scope.authenticate(runtime.identity);
     const request = dialect.decodeChat(await scope.readJson());
     record.requestedModel = request.model;
     record.stream = request.stream;
-    const route = resolveModel(runtime, principal, request.model);
+    const route = admitModelRequest(runtime, scope, principal, 'chat', request.model, request.user);
     const execution = await scope.execute(
       executeChat(route, runtime.health, request, {
         requestId: exchange.requestId,

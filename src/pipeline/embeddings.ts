@@ -1,19 +1,19 @@
 import { decodeEmbeddingsRequest, encodeEmbeddingsResponse, encodeOpenAIError, OPENAI_DIALECT } from '../dialects/openai-chat/index.js';
 import { executeEmbeddings } from '../routing/execute.js';
+import { admitModelRequest } from './admission.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
-import { resolveModel, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 /** `POST /v1/embeddings` (OpenAI shape) through the same phases as chat. */
 export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Promise<Reply> {
   const scope = new RequestScope(exchange, 'embeddings', OPENAI_DIALECT);
   const record = scope.record;
   try {
-    const principal = runtime.authenticate(exchange.headers);
-    record.keyName = principal.keyName;
+    const principal = await scope.authenticate(runtime.identity);
     const request = decodeEmbeddingsRequest(await scope.readJson());
     record.requestedModel = request.model;
-    const route = resolveModel(runtime, principal, request.model);
+    const route = admitModelRequest(runtime, scope, principal, 'embeddings', request.model, request.user);
     const execution = await scope.execute(
       executeEmbeddings(route, runtime.health, request, {
         requestId: exchange.requestId,

@@ -9,6 +9,8 @@ export interface Exchange {
   requestId: string;
   method: string;
   path: string;
+  /** The query string without `?` ('' when none). */
+  query: string;
   headers: IncomingHttpHeaders;
   /** Closes when the client disconnects before the reply is complete. */
   client: ClientLink;

@@ -8,8 +8,8 @@ import { visibleModelNames, type Runtime } from './runtime.js';
 export async function handleListModels(runtime: Runtime, exchange: Exchange): Promise<Reply> {
   const scope = new RequestScope(exchange, 'models', OPENAI_DIALECT);
   try {
-    const principal = runtime.authenticate(exchange.headers);
-    scope.record.keyName = principal.keyName;
+    const principal = await scope.authenticate(runtime.identity);
+    scope.checkAccess(runtime.access, runtime.identity, principal, { endpoint: 'models' }, undefined);
     return scope.json(200, encodeModelList(visibleModelNames(runtime, principal), runtime.createdAt));
   } catch (error) {
     return scope.errorReply(error, encodeOpenAIError);
@@ -20,9 +20,9 @@ export async function handleListModels(runtime: Runtime, exchange: Exchange): Pr
 export async function handleGetModel(runtime: Runtime, exchange: Exchange, id: string): Promise<Reply> {
   const scope = new RequestScope(exchange, 'models', OPENAI_DIALECT);
   try {
-    const principal = runtime.authenticate(exchange.headers);
-    scope.record.keyName = principal.keyName;
-    if (!visibleModelNames(runtime, principal).includes(id)) {
+    const principal = await scope.authenticate(runtime.identity);
+    scope.checkAccess(runtime.access, runtime.identity, principal, { endpoint: 'models' }, undefined);
+    if (!runtime.models.has(id) || !runtime.access.canSeeModel(principal, id)) {
       throw new GatewayError('BB_MODEL_NOT_FOUND', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
     }
     return scope.json(200, JSON.stringify(encodeModelObject(id, runtime.createdAt)));

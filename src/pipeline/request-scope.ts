@@ -1,4 +1,7 @@
+import type { Identity } from '../auth/identity.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
+import { AccessDeniedError, type AccessPolicy, type AccessRequest } from '../policies/access/index.js';
 import { publishRequestSettled, type RequestRecord } from '../core/request-record.js';
 import type { EncodedError } from '../dialects/dialect.js';
 import { ExecutionError, type Execution } from '../routing/execute.js';
@@ -27,6 +30,9 @@ export class RequestScope {
       status: 0,
       errorCode: undefined,
       keyName: undefined,
+      principal: undefined,
+      customer: undefined,
+      access: undefined,
       requestedModel: undefined,
       provider: undefined,
       servedModel: undefined,
@@ -39,6 +45,34 @@ export class RequestScope {
       upstreamMs: undefined,
       gatewayOverheadMs: undefined,
     };
+  }
+
+  /** The authenticate phase: resolves the caller and records who it is (never the secret). */
+  async authenticate(identity: Identity): Promise<Principal> {
+    const principal = await identity.authenticate(this.exchange.headers);
+    this.record.keyName = principal.keyName;
+    this.record.principal = {
+      source: principal.source,
+      keyId: principal.keyId,
+      displayPrefix: principal.displayPrefix,
+      user: principal.userName,
+      team: principal.teamName,
+      org: principal.orgId,
+      plan: principal.plan?.name,
+    };
+    return principal;
+  }
+
+  /** The access part of admission; the decision is recorded either way. */
+  checkAccess(policy: AccessPolicy, identity: Identity, principal: Principal, request: AccessRequest, customer: string | undefined): void {
+    this.record.customer = customer;
+    const customers = identity.current.customers;
+    try {
+      this.record.access = policy.check(principal, request, customer === undefined ? undefined : { id: customer, gate: { isBlocked: (id) => customers.get(id)?.blocked === true } });
+    } catch (error) {
+      if (error instanceof AccessDeniedError) this.record.access = { decision: 'deny', rule: error.rule };
+      throw error;
+    }
   }
 
   /** Runs the attempt loop, recording its attempts and the served target whatever the outcome. */

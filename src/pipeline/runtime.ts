@@ -1,7 +1,8 @@
-import { createStaticKeyAuthenticator, type Authenticator } from '../auth/api-keys.js';
+import type { Identity } from '../auth/identity.js';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
+import { AccessPolicy } from '../policies/access/index.js';
 import type { ProviderAdapter } from '../providers/provider-adapter.js';
 import { createProvider } from '../providers/registry.js';
 import { HealthTracker } from '../routing/health.js';
@@ -17,14 +18,16 @@ export interface Runtime {
   readonly models: ReadonlyMap<string, ModelRoute>;
   /** Public model names, sorted, for `GET /v1/models`. */
   readonly modelNames: readonly string[];
-  readonly authenticate: Authenticator;
+  /** Principals from keys and tokens; outlives config reloads (it owns the store's refresh loop). */
+  readonly identity: Identity;
+  readonly access: AccessPolicy;
   readonly health: HealthTracker;
   /** Unix seconds when this runtime was built (reported as the models' `created`). */
   readonly createdAt: number;
   close(): Promise<void>;
 }
 
-export function createRuntime(config: Config): Runtime {
+export function createRuntime(config: Config, identity: Identity): Runtime {
   const providers = new Map<string, ProviderAdapter>();
   for (const [name, providerConfig] of Object.entries(config.providers)) providers.set(name, createProvider(name, providerConfig));
 
@@ -45,7 +48,8 @@ export function createRuntime(config: Config): Runtime {
     providers,
     models,
     modelNames: [...models.keys()].sort(),
-    authenticate: createStaticKeyAuthenticator(config.auth.api_keys, config.auth.disabled),
+    identity,
+    access: new AccessPolicy(config.access.rules),
     health: new HealthTracker(),
     createdAt: Math.floor(Date.now() / 1000),
     async close() {
@@ -54,19 +58,14 @@ export function createRuntime(config: Config): Runtime {
   };
 }
 
-/**
- * Admission for the model: the name must exist and the principal may use it. An unknown and a
- * forbidden name get the same 404, so callers cannot probe which models exist.
- */
-export function resolveModel(runtime: Runtime, principal: Principal, name: string): ModelRoute {
+/** The model must exist; whether this caller may use it is the access policy's call (a 403). */
+export function resolveModel(runtime: Runtime, name: string): ModelRoute {
   const route = runtime.models.get(name);
-  if (!route || (principal.allowedModels && !principal.allowedModels.has(name))) {
-    throw new GatewayError('BB_MODEL_NOT_FOUND', `The model '${name}' does not exist or you do not have access to it.`, { param: 'model' });
-  }
+  if (!route) throw new GatewayError('BB_MODEL_NOT_FOUND', `The model '${name}' does not exist.`, { param: 'model' });
   return route;
 }
 
+/** Models the caller may use; a forbidden model is left out as if it did not exist. */
 export function visibleModelNames(runtime: Runtime, principal: Principal): string[] {
-  const allowed = principal.allowedModels;
-  return allowed ? runtime.modelNames.filter((name) => allowed.has(name)) : [...runtime.modelNames];
+  return runtime.modelNames.filter((name) => runtime.access.canSeeModel(principal, name));
 }

@@ -1,6 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { GatewayError, toGatewayError } from '../core/errors.js';
+import { encodeOpenAIError } from '../dialects/openai-chat/index.js';
 import type { Exchange, Reply } from '../pipeline/exchange.js';
 import { handleRouteError } from '../pipeline/models.js';
 import type { Runtime } from '../pipeline/runtime.js';
@@ -28,6 +30,8 @@ export class GatewayServer {
   private readonly env: RouteEnv;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Responses under way per socket: a parse error on such a socket cannot be answered in line. */
+  private readonly busySockets = new WeakMap<Duplex, number>();
 
   constructor(
     runtime: Runtime,
@@ -37,6 +41,28 @@ export class GatewayServer {
     this.server = createServer({ keepAliveTimeout: options.keepAliveTimeoutMs, requestTimeout: 0 }, (request, response) => {
       void this.serve(request, response);
     });
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.answerClientError(error, socket));
+  }
+
+  /**
+   * Bytes node:http could not parse (headers over the limit, broken framing) never reach serve():
+   * answer them in the OpenAI error shape instead of node's bare status line, and never echo them.
+   */
+  private answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    // Not a parse error (a reset, a header timeout), or a response is already on this socket.
+    if (!error.code?.startsWith('HPE_') || !socket.writable || (this.busySockets.get(socket) ?? 0) > 0) {
+      socket.destroy();
+      return;
+    }
+    const gatewayError =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? new GatewayError('BB_HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts.')
+        : new GatewayError('BB_INVALID_REQUEST', 'The request is not valid HTTP.');
+    const encoded = encodeOpenAIError(gatewayError, requestIdFrom(undefined));
+    const headers = { ...encoded.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(encoded.body)), connection: 'close' };
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    // end(), not destroy(): the client gets to read the answer before the connection closes.
+    socket.end(`HTTP/1.1 ${encoded.status} ${STATUS_CODES[encoded.status] ?? ''}\r\n${head}\r\n${encoded.body}`);
   }
 
   /** Swaps in a new compiled config; requests already running keep the one they started with. */
@@ -72,9 +98,12 @@ export class GatewayServer {
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     this.inFlight += 1;
+    const socket = request.socket;
+    this.busySockets.set(socket, (this.busySockets.get(socket) ?? 0) + 1);
     const client = new ClientConnection();
     let reply: Reply | undefined;
     response.once('close', () => {
+      this.busySockets.set(socket, (this.busySockets.get(socket) ?? 1) - 1);
       const clientClosed = !response.writableFinished;
       if (clientClosed) client.close();
       this.inFlight -= 1;
@@ -88,6 +117,7 @@ export class GatewayServer {
       requestId: requestIdFrom(request.headers['x-request-id']),
       method: request.method ?? 'GET',
       path: query === -1 ? url : url.slice(0, query),
+      query: query === -1 ? '' : url.slice(query + 1),
       headers: request.headers,
       client,
       startedAt,

@@ -1,3 +1,4 @@
+import { ADMIN_PREFIX, handleAdmin } from '../admin/index.js';
 import { anthropicMessagesDialect } from '../dialects/anthropic-messages/index.js';
 import { openAIChatDialect } from '../dialects/openai-chat/index.js';
 import { handleChat } from '../pipeline/chat.js';
@@ -39,6 +40,8 @@ function buildRoutes(): RouteTable {
 }
 
 const ROUTES = buildRoutes();
+/** The admin API has its own table (src/admin/router.ts), with methods and path parameters. */
+const ADMIN_HANDLER: RouteHandler = (env, exchange) => handleAdmin(env.runtime, exchange);
 
 export type RouteMatch =
   | { kind: 'found'; handler: RouteHandler; param: string }
@@ -47,6 +50,9 @@ export type RouteMatch =
 
 /** Finds the handler for a method and path (HEAD is served as GET without a body by node:http). */
 export function matchRoute(method: string, path: string): RouteMatch {
+  if (path.startsWith(ADMIN_PREFIX) && (path.length === ADMIN_PREFIX.length || path[ADMIN_PREFIX.length] === '/')) {
+    return { kind: 'found', handler: ADMIN_HANDLER, param: '' };
+  }
   let methods = ROUTES.exact.get(path);
   let param = '';
   if (!methods) {

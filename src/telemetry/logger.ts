@@ -83,6 +83,8 @@ export function formatRequestLine(record: RequestRecord, level: number, time: st
   line += `,"method":${JSON.stringify(record.method)},"path":${JSON.stringify(record.path)},"status":${record.status}`;
   if (record.errorCode !== undefined) line += `,"error_code":"${record.errorCode}"`;
   if (record.keyName !== undefined) line += `,"key":${JSON.stringify(record.keyName)}`;
+  if (record.principal?.team !== undefined) line += `,"team":${JSON.stringify(record.principal.team)}`;
+  if (record.access?.rule !== undefined) line += `,"denied_by":${JSON.stringify(record.access.rule)}`;
   if (record.requestedModel !== undefined) line += `,"model":${JSON.stringify(record.requestedModel)}`;
   if (record.provider !== undefined) line += `,"provider":${JSON.stringify(record.provider)}`;
   if (record.servedModel !== undefined) line += `,"served_model":${JSON.stringify(record.servedModel)}`;

@@ -18,6 +18,7 @@ export async function startTestGateway(yaml: string, env: NodeJS.ProcessEnv = {}
   if (!/^server:/m.test(yaml)) defaults.push('server: { host: 127.0.0.1, port: 0, shutdown_grace_ms: 200 }');
   if (!/^auth:/m.test(yaml)) defaults.push(`auth: { api_keys: [{ name: test, key: ${TEST_KEY} }] }`);
   if (!/^logging:/m.test(yaml)) defaults.push('logging: { level: silent }');
+  if (!/^store:/m.test(yaml)) defaults.push("store: { path: ':memory:' }");
   const config = parseConfigText(`${defaults.join('\n')}\n${yaml}`, 'test.yaml', env);
   const gateway = await startGateway(config);
   const client = new OpenAI({ apiKey: TEST_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0, timeout: 10_000 });
