@@ -80,5 +80,7 @@ export function forbidden(action: string): GatewayError {
 }
 
 export function notFound(kind: string, id: string): GatewayError {
-  return new GatewayError('BB_ADMIN_NOT_FOUND', `No ${kind} with id '${id}'.`);
+  // Ids come from the URL: quote a bounded piece of them.
+  const shown = id.length > 80 ? `${id.slice(0, 80)}…` : id;
+  return new GatewayError('BB_ADMIN_NOT_FOUND', `No ${kind} with id '${shown}'.`);
 }

@@ -93,11 +93,20 @@ function match(method: string, path: string): MatchedRoute {
       continue;
     }
     const params: Record<string, string> = {};
-    compiled.names.forEach((name, index) => (params[name] = decodeURIComponent(groups[index + 1] as string)));
+    compiled.names.forEach((name, index) => (params[name] = decodeParam(groups[index + 1] as string)));
     return { route: compiled.route, params };
   }
   if (allowed.length > 0) throw new GatewayError('BB_METHOD_NOT_ALLOWED', `${method} is not allowed on ${ADMIN_PREFIX}${path}; use ${allowed.join(', ')}.`);
   throw new GatewayError('BB_ROUTE_NOT_FOUND', `No admin endpoint at ${method} ${ADMIN_PREFIX}${path}.`);
+}
+
+/** A malformed escape stays as sent: it then names no object (a 404) instead of throwing (a 500). */
+function decodeParam(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** POST actions without fields (revoke, rotate) may come with no body at all. */

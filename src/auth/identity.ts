@@ -23,6 +23,8 @@ export class Identity {
   private refreshing: Promise<void> | undefined;
   private storeDown = false;
   private readonly jwt: JwtVerifier | undefined;
+  /** The verifier hands back the same identity object for a cached token: build its principal once per table set. */
+  private tokenPrincipals = new WeakMap<JwtIdentity, { tables: IdentityTables; principal: Principal }>();
 
   private constructor(
     private readonly config: Config,
@@ -98,6 +100,14 @@ export class Identity {
 
   private principalForToken(identity: JwtIdentity): Principal {
     const tables = this.tables;
+    const cached = this.tokenPrincipals.get(identity);
+    if (cached?.tables === tables) return cached.principal;
+    const principal = this.buildTokenPrincipal(identity, tables);
+    this.tokenPrincipals.set(identity, { tables, principal });
+    return principal;
+  }
+
+  private buildTokenPrincipal(identity: JwtIdentity, tables: IdentityTables): Principal {
     if (identity.plan !== undefined && !tables.plans.has(identity.plan)) {
       // Fail closed: an unknown plan would otherwise mean no limits at all.
       throw new GatewayError('BB_INVALID_TOKEN', 'The bearer token names a plan the gateway does not know.');

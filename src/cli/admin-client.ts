@@ -1,17 +1,16 @@
 import { Agent, request } from 'undici';
-import { AdminContext } from '../admin/context.js';
+import type { AdminContext } from '../admin/context.js';
 import type { AdminRoute } from '../admin/route.js';
-import { ADMIN_PREFIX, runAdminAction } from '../admin/router.js';
-import { seedStoreFromConfig } from '../admin/seed.js';
-import { Identity } from '../auth/identity.js';
+import type { runAdminAction } from '../admin/router.js';
+import type { Identity } from '../auth/identity.js';
 import { ConfigError, formatIssue } from '../config/issues.js';
-import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import { openAIErrorObject } from '../dialects/openai-chat/encode-error.js';
-import { openConfiguredStore } from '../gateway.js';
-import { AccessPolicy } from '../policies/access/index.js';
 import type { RecordStore } from '../store/index.js';
+
+/** Same as ADMIN_PREFIX in src/admin/router.ts, which this file loads only for --config. */
+const ADMIN_PREFIX = '/admin/v1';
 
 export type AdminMethod = AdminRoute['method'];
 
@@ -42,6 +41,7 @@ interface LocalSession {
   store: RecordStore;
   identity: Identity;
   ctx: AdminContext;
+  run: typeof runAdminAction;
 }
 
 /**
@@ -54,10 +54,10 @@ export function localAdminClient(configPath: string): AdminClient {
   return {
     async call(method, path, body) {
       opening ??= openLocal(configPath);
-      const { ctx } = await opening;
+      const { ctx, run } = await opening;
       const [pathname, search] = splitQuery(path);
       try {
-        const result = await runAdminAction(ctx, method, pathname, body, new URLSearchParams(search));
+        const result = await run(ctx, method, pathname, body, new URLSearchParams(search));
         return { status: result.status, body: result.status === 204 ? undefined : result.body };
       } catch (error) {
         if (!(error instanceof GatewayError)) throw error;
@@ -75,6 +75,16 @@ export function localAdminClient(configPath: string): AdminClient {
 }
 
 async function openLocal(configPath: string): Promise<LocalSession> {
+  // Loaded here, not at the top: --url and --help need none of the gateway, and it takes seconds.
+  const [{ loadConfigFile }, { openConfiguredStore }, { seedStoreFromConfig }, { Identity }, { AdminContext }, router, { AccessPolicy }] = await Promise.all([
+    import('../config/load.js'),
+    import('../gateway.js'),
+    import('../admin/seed.js'),
+    import('../auth/identity.js'),
+    import('../admin/context.js'),
+    import('../admin/router.js'),
+    import('../policies/access/index.js'),
+  ]);
   let config: Config;
   try {
     config = await loadConfigFile(configPath);
@@ -92,7 +102,7 @@ async function openLocal(configPath: string): Promise<LocalSession> {
     await seedStoreFromConfig(store, config);
     const identity = await Identity.open(config, store);
     const ctx = new AdminContext({ id: 'cli', role: 'admin' }, store, identity, config, new AccessPolicy(config.access.rules));
-    return { store, identity, ctx };
+    return { store, identity, ctx, run: router.runAdminAction };
   } catch (error) {
     await store.close();
     throw error;

@@ -34,7 +34,8 @@ export const ADMIN_OPTIONS = {
 
 /** The USAGE lines for admin commands, kept next to the commands they describe. */
 export const ADMIN_USAGE = `Admin commands (against the local store with --config, or a running gateway with --url):
-  keys create --name <n> (--team <name|id> | --user <name|id>) [--plan <p>] [--models a,b] [--expires-in <s>]
+  keys create --name <n> (--team <name|id> | --user <name|id>)
+              [--plan <p>] [--models a,b] [--expires-in <s>]
                                          make a key; its secret is printed once
   keys list [--team <name|id>]           id, name, prefix, owner, plan, status, expiry (never secrets)
   keys revoke <id>                       refuse the key from now on
@@ -107,8 +108,9 @@ export async function runAdminCommand(positionals: string[], values: AdminValues
     await action.run({ client, args, values, print: (text) => void process.stdout.write(text) });
     return 0;
   } catch (error) {
-    if (!(error instanceof CliError)) throw error;
-    process.stderr.write(`${label}: ${error.message}\n`);
+    // Store and driver messages carry no secrets (the store strips passwords from URLs).
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    process.stderr.write(`${label}: ${message}\n`);
     return 1;
   } finally {
     await client?.close();

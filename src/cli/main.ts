@@ -2,16 +2,13 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/issues.js';
 import { ADMIN_OPTIONS, ADMIN_USAGE, isAdminCommand, runAdminCommand } from './admin-commands.js';
-import { runStart } from './start.js';
-import { runValidate } from './validate.js';
 
 const USAGE = `Usage: breakerbox <command> [options]
 
 Commands:
   start     --config <file> [--host <addr>] [--port <n>]   serve the gateway
   validate  --config <file>                                check a config; exit 1 on errors
-
-  keys | teams | users | plans          manage the admin API's records (below)
+  keys | teams | users | plans                             manage keys, teams, users, plans (below)
 
 Options:
   -c, --config <file>   YAML or JSON config (see docs/configuration.md)
@@ -51,10 +48,11 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   switch (command) {
+    // Loaded per command: the gateway's module graph is only needed to start it.
     case 'start':
-      return runStart(values.config, { host: values.host, port: values.port });
+      return (await import('./start.js')).runStart(values.config, { host: values.host, port: values.port });
     case 'validate':
-      return runValidate(values.config);
+      return (await import('./validate.js')).runValidate(values.config);
     default:
       process.stderr.write(`breakerbox: unknown command "${command}"\n\n${USAGE}`);
       return 1;

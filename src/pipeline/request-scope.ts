@@ -106,7 +106,9 @@ export class RequestScope {
     try {
       return JSON.parse(raw.toString('utf8')) as unknown;
     } catch (error) {
-      throw new GatewayError('BB_INVALID_JSON', `The request body is not valid JSON: ${(error as Error).message}.`);
+      // The parser's own message quotes the body; say only where it broke.
+      const position = /position (\d+)/.exec((error as Error).message)?.[1];
+      throw new GatewayError('BB_INVALID_JSON', `The request body is not valid JSON${position === undefined ? '' : ` (at position ${position})`}.`);
     }
   }
 

@@ -59,7 +59,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
     for (const route of ROUTES.prefixed) {
       if (path.startsWith(route.prefix) && path.length > route.prefix.length) {
         methods = route.methods;
-        param = decodeURIComponent(path.slice(route.prefix.length));
+        param = decodePathParam(path.slice(route.prefix.length));
         break;
       }
     }
@@ -68,4 +68,13 @@ export function matchRoute(method: string, path: string): RouteMatch {
   const handler = methods.get(method === 'HEAD' ? 'GET' : method);
   if (!handler) return { kind: 'method-not-allowed', allow: [...methods.keys()].join(', ') };
   return { kind: 'found', handler, param };
+}
+
+/** A malformed escape (`%E0%A4%A`) stays as sent, so it names nothing (a 404) instead of throwing (a 500). */
+function decodePathParam(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
