@@ -38,9 +38,10 @@ export async function startBaseline(upstream: string, cpu: number | undefined): 
 }
 
 /**
- * Breakerbox from the built CLI with a production-shaped config: API-key auth, request logs on
- * (JSON lines to /dev/null, so serialising them is still paid), an OpenAI provider to the bench upstream, and an in-process mock model
- * for the 10,000-stream memory run. Limits, budgets, guards and the ledger join as they land.
+ * Breakerbox from the built CLI with a production-shaped config: API-key auth with a team, a plan
+ * and an access rule, a SQLite record store, request logs on (JSON lines to /dev/null, so
+ * serialising them is still paid), an OpenAI provider to the bench upstream, and an in-process mock
+ * model for the 10,000-stream memory run. Limits, budgets, guards and the ledger join as they land.
  */
 export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string): Promise<Service> {
   const port = await freePort();
@@ -48,9 +49,18 @@ export async function startBreakerbox(upstream: string, cpu: number | undefined,
   await writeFile(
     configPath,
     `server: { host: 127.0.0.1, port: ${port}, shutdown_grace_ms: 1000 }
+store: { path: ${JSON.stringify(join(workDir, 'breakerbox-bench.db'))} }
+plans:
+  paid: { models: [bench, bench-mock, reserved], endpoints: [chat, models] }
+teams:
+  apps: { plan: paid }
+access:
+  rules:
+    - { name: reserved-for-ops, models: [reserved], allow: { teams: [ops] } }
 auth:
+  default_plan: paid
   api_keys:
-    - { name: bench, key: ${GATEWAY_KEY} }
+    - { name: bench, key: ${GATEWAY_KEY}, team: apps }
 providers:
   upstream:
     type: openai
@@ -64,6 +74,7 @@ providers:
 models:
   bench: { targets: [{ provider: upstream, model: gpt-4o-mini }] }
   bench-mock: { targets: [{ provider: mock, model: mock-stream }] }
+  reserved: { targets: [{ provider: mock, model: mock-reserved }] }
 logging: { level: info, requests: true }
 `,
   );

@@ -8,6 +8,7 @@ import { RecordConflictError, RecordInUseError, RecordReferenceError } from '../
 import { resolveActor } from './actor.js';
 import { AdminContext } from './context.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { customerRoutes } from './resources/customers.js';
 import { keyRoutes } from './resources/keys.js';
 import { organizationRoutes } from './resources/organizations.js';
 import { planRoutes } from './resources/plans.js';
@@ -16,7 +17,7 @@ import { userRoutes } from './resources/users.js';
 import type { AdminResult, AdminRoute } from './route.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
-export const ADMIN_ROUTES: readonly AdminRoute[] = [...organizationRoutes, ...teamRoutes, ...userRoutes, ...keyRoutes, ...planRoutes];
+export const ADMIN_ROUTES: readonly AdminRoute[] = [...organizationRoutes, ...teamRoutes, ...userRoutes, ...keyRoutes, ...planRoutes, ...customerRoutes];
 
 interface CompiledRoute {
   route: AdminRoute;
