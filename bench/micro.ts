@@ -1,5 +1,7 @@
 import { Identity } from '../src/auth/identity.js';
 import { parseConfigText } from '../src/config/load.js';
+import type { Principal } from '../src/core/principal.js';
+import { AccessPolicy } from '../src/policies/access/index.js';
 import { decodeChatRequest } from '../src/dialects/openai-chat/decode.js';
 import { parseChatResponse } from '../src/providers/openai/parse-response.js';
 import { SseParser } from '../src/upstream/sse-parser.js';
@@ -45,11 +47,13 @@ const SSE_BYTES = new TextEncoder().encode(SSE_STREAM);
 export async function runMicroBenchmarks(budgetMs: number): Promise<Record<string, number>> {
   const request = decodeChatRequest(CHAT_BODY);
   const config = parseConfigText(
-    'providers: { m: { type: mock } }\nmodels: { demo: { targets: [{ provider: m, model: m }] } }\nplans: { paid: { models: [demo] } }\nteams: { t: { plan: paid } }\nauth: { api_keys: [{ name: bench, key: bb-bench-key-0123456789, team: t }] }\n',
+    'providers: { m: { type: mock } }\nmodels: { demo: { targets: [{ provider: m, model: m }] }, ops: { targets: [{ provider: m, model: m }] } }\nplans: { paid: { models: [demo] } }\nteams: { t: { plan: paid } }\naccess: { rules: [{ name: ops-only, models: [ops], allow: { teams: [ops] } }, { name: no-embeddings, endpoints: [embeddings], allow: { roles: [admin] } }] }\nauth: { api_keys: [{ name: bench, key: bb-bench-key-0123456789, team: t }] }\n',
     'bench.yaml',
   );
   const identity = await Identity.open(config, undefined);
   const authHeaders = { authorization: 'Bearer bb-bench-key-0123456789' };
+  const access = new AccessPolicy(config.access.rules);
+  const principal = identity.authenticate(authHeaders) as Principal;
   return {
     'sse_parse_200_chunks_in_1k_slices': measure(() => {
       const parser = new SseParser();
@@ -60,5 +64,6 @@ export async function runMicroBenchmarks(budgetMs: number): Promise<Record<strin
     decode_openai_chat_request: measure(() => decodeChatRequest(CHAT_BODY), budgetMs),
     parse_openai_chat_response: measure(() => parseChatResponse(COMPLETION_TEXT, 'bench'), budgetMs),
     authenticate_static_key: measure(() => identity.authenticate(authHeaders), budgetMs),
+    access_check_plan_team_rules: measure(() => access.check(principal, { endpoint: 'chat', model: 'demo' }), budgetMs),
   };
 }
