@@ -3,7 +3,9 @@ import { Identity } from './auth/identity.js';
 import type { Config } from './config/schema.js';
 import { createRuntime, type Runtime } from './pipeline/runtime.js';
 import { GatewayServer } from './server/http-server.js';
+import { openStateStore, type StateStore } from './state/index.js';
 import { openRecordStore, type RecordStore } from './store/index.js';
+import { createPriceLookup } from './usage/pricing/price-lookup.js';
 import { createLogging, logRequests, type Logger } from './telemetry/logger.js';
 
 export interface RunningGateway {
@@ -13,6 +15,8 @@ export interface RunningGateway {
   port: number;
   runtime: Runtime;
   store: RecordStore;
+  /** Counters for limits and budgets (memory, or Redis). */
+  state: StateStore;
   logger: Logger;
   /** Drains open requests (up to the configured grace), then releases everything. */
   close(): Promise<void>;
@@ -51,7 +55,23 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     throw error;
   }
   for (const plan of identity.current.invalidPlans) logger.warn({ plan }, 'a plan in the record store does not validate; it is ignored');
-  const runtime = createRuntime(config, identity);
+  const limits = config.limits;
+  const state = await openStateStore(
+    limits.backend === 'redis'
+      ? {
+          backend: 'redis',
+          url: limits.redis_url as string,
+          prefix: limits.redis_prefix,
+          commandTimeoutMs: limits.redis_timeout_ms,
+          instances: limits.instances,
+          onStateChange: (change) =>
+            change.degraded
+              ? logger.warn('limit store (Redis) unreachable: rate limits use this instance\'s share, budgets refuse')
+              : logger.info('limit store (Redis) reachable again'),
+        }
+      : { backend: 'memory' },
+  );
+  const runtime = createRuntime(config, { identity, state, prices: createPriceLookup(config), warn: (message) => logger.warn(message) });
   const stopLogging = config.logging.requests ? logRequests(logging) : () => undefined;
   const server = new GatewayServer(runtime, {
     host: config.server.host,
@@ -63,7 +83,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     stopLogging();
     identity.close();
     await runtime.close();
-    await store.close();
+    await Promise.all([store.close(), state.close()]);
   };
   let address;
   try {
@@ -80,6 +100,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     port: address.port,
     runtime,
     store,
+    state,
     logger,
     close() {
       closing ??= (async () => {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { identityConfigFields, staticKeyIdentityFields } from './identity-schema.js';
 import { jwtSchema } from './jwt-schema.js';
+import { limitsSchema } from './limits-schema.js';
+import { pricingSchema } from './pricing-schema.js';
 import { OPENAI_COMPATIBLE_VENDOR_NAMES } from './vendor-names.js';
 
 /**
@@ -259,6 +261,8 @@ export const configSchema = z
     providers: z.record(z.string().min(1), providerSchema).describe('Upstream providers by name, referenced from model targets.'),
     models: z.record(z.string().regex(/^\S+$/, 'model names contain no spaces'), modelSchema).describe('Public model names.'),
     ...identityConfigFields,
+    limits: limitsSchema,
+    pricing: pricingSchema,
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written.'),

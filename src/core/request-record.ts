@@ -38,6 +38,10 @@ export interface RequestRecord {
   principal: PrincipalSummary | undefined;
   /** The end customer the client acts for (OpenAI `user`, Anthropic `metadata.user_id`). */
   customer: string | undefined;
+  /** Conversation id from `x-bb-conversation-id` or body metadata. */
+  conversationId: string | undefined;
+  /** What limits changed before the call: `clamped:<max_tokens>`, `degraded:<model>`. */
+  limitActions: string[];
   /** The access decision; `rule` names what denied. */
   access: { decision: 'allow' | 'deny'; rule?: string } | undefined;
   requestedModel: string | undefined;

@@ -1,3 +1,4 @@
+import type { CanonicalRequest } from '../core/canonical.js';
 import type { EndpointName, Principal } from '../core/principal.js';
 import type { ModelRoute } from '../routing/router.js';
 import type { RequestScope } from './request-scope.js';
@@ -5,11 +6,40 @@ import { resolveModel, type Runtime } from './runtime.js';
 
 /**
  * Admission for a model request: the model must exist (else 404), then access rules and the
- * caller's allowlists must let it through (else 403 naming the rule). Limits, guards and budgets
- * join here as they arrive.
+ * caller's allowlists must let it through (else 403 naming the rule). Guards join here as they arrive.
  */
 export function admitModelRequest(runtime: Runtime, scope: RequestScope, principal: Principal, endpoint: EndpointName, model: string, customer: string | undefined): ModelRoute {
   const route = resolveModel(runtime, model);
   scope.checkAccess(runtime.access, runtime.identity, principal, { endpoint, model }, customer);
   return route;
+}
+
+export interface LimitedAdmission {
+  /** The route to execute: the requested one, or the plan's cheaper model on the degrade ladder. */
+  route: ModelRoute;
+  /** x-ratelimit-* headers for the reply. */
+  headers: Record<string, string>;
+}
+
+/** Where the conversation id travels: a header, or `metadata.conversation_id` in the body. */
+export function conversationIdOf(runtime: Runtime, scope: RequestScope, metadata: Record<string, string> | undefined): string | undefined {
+  const header = scope.exchange.headers[runtime.config.limits.conversation_header];
+  const id = typeof header === 'string' && header !== '' ? header : metadata?.conversation_id;
+  return id === undefined ? undefined : id.slice(0, 200);
+}
+
+/**
+ * Limits and budgets: reserve the worst case now (may clamp `max_tokens` or pick a cheaper model),
+ * book the actual use when the request settles, whatever its outcome.
+ */
+export async function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source'>, estimatedInputTokens: number, conversationId: string | undefined): Promise<LimitedAdmission> {
+  scope.record.conversationId = conversationId;
+  const requestedMaxTokens = request.maxTokens;
+  const ticket = await runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimatedInputTokens, conversationId });
+  if (!ticket) return { route, headers: {} };
+  // A rewritten request is no longer the client's body: adapters build it from the canonical form.
+  if (request.maxTokens !== requestedMaxTokens) request.source = undefined;
+  scope.record.limitActions = ticket.actions;
+  scope.onSettle(() => ticket.settle(scope.record.usage, scope.served));
+  return { route: ticket.route, headers: ticket.headers };
 }

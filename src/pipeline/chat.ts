@@ -3,7 +3,7 @@ import { toGatewayError } from '../core/errors.js';
 import type { ChatDialect } from '../dialects/dialect.js';
 import { executeChat } from '../routing/execute.js';
 import { estimatePromptTokens } from '../usage/token-estimate.js';
-import { admitModelRequest } from './admission.js';
+import { admitLimits, admitModelRequest, conversationIdOf } from './admission.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
 import type { Runtime } from './runtime.js';
@@ -23,7 +23,8 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     const request = dialect.decodeChat(await scope.readJson());
     record.requestedModel = request.model;
     record.stream = request.stream;
-    const route = admitModelRequest(runtime, scope, principal, 'chat', request.model, request.user);
+    const allowed = admitModelRequest(runtime, scope, principal, 'chat', request.model, request.user);
+    const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, allowed, request, estimatePromptTokens(request), conversationIdOf(runtime, scope, request.metadata));
     const execution = await scope.execute(
       executeChat(route, runtime.health, request, {
         requestId: exchange.requestId,
@@ -36,9 +37,9 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     if (outcome.kind === 'response') {
       record.usage = outcome.usage;
       const body = outcome.raw?.dialect === dialect.name ? outcome.raw.body : dialect.encodeChat(outcome.response(), request);
-      return scope.json(200, body, scope.routingHeaders(scope.baseHeaders('application/json')));
+      return scope.json(200, body, scope.routingHeaders({ ...scope.baseHeaders('application/json'), ...limitHeaders }));
     }
-    const headers = scope.routingHeaders({ ...scope.baseHeaders('text/event-stream'), 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    const headers = scope.routingHeaders({ ...scope.baseHeaders('text/event-stream'), 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...limitHeaders });
     return { status: 200, headers, stream: encodeStream(scope, dialect, request, outcome.events), onSettled: (info) => scope.settle(info) };
   } catch (error) {
     return scope.errorReply(error, dialect.encodeError);

@@ -1,6 +1,7 @@
 import { decodeEmbeddingsRequest, encodeEmbeddingsResponse, encodeOpenAIError, OPENAI_DIALECT } from '../dialects/openai-chat/index.js';
 import { executeEmbeddings } from '../routing/execute.js';
-import { admitModelRequest } from './admission.js';
+import { admitLimits, admitModelRequest } from './admission.js';
+import { countEmbeddingInputTokens } from '../usage/token-estimate.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
 import type { Runtime } from './runtime.js';
@@ -13,7 +14,8 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
     const principal = await scope.authenticate(runtime.identity);
     const request = decodeEmbeddingsRequest(await scope.readJson());
     record.requestedModel = request.model;
-    const route = admitModelRequest(runtime, scope, principal, 'embeddings', request.model, request.user);
+    const allowed = admitModelRequest(runtime, scope, principal, 'embeddings', request.model, request.user);
+    const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, allowed, { maxTokens: 0 }, countEmbeddingInputTokens(request.input), undefined);
     const execution = await scope.execute(
       executeEmbeddings(route, runtime.health, request, {
         requestId: exchange.requestId,
@@ -23,7 +25,7 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
       }),
     );
     record.usage = { inputTokens: execution.result.usage.inputTokens, outputTokens: 0 };
-    return scope.json(200, encodeEmbeddingsResponse(execution.result), scope.routingHeaders(scope.baseHeaders('application/json')));
+    return scope.json(200, encodeEmbeddingsResponse(execution.result), scope.routingHeaders({ ...scope.baseHeaders('application/json'), ...limitHeaders }));
   } catch (error) {
     return scope.errorReply(error, encodeOpenAIError);
   }

@@ -14,6 +14,9 @@ import type { Exchange, Reply, SettleInfo } from './exchange.js';
 export class RequestScope {
   readonly record: RequestRecord;
   private settled = false;
+  private readonly settleHooks: Array<() => void> = [];
+  /** The provider type and upstream model that answered, for pricing at settle. */
+  served: { providerName: string; providerType: string; model: string } | undefined;
 
   constructor(
     readonly exchange: Exchange,
@@ -33,6 +36,8 @@ export class RequestScope {
       principal: undefined,
       customer: undefined,
       access: undefined,
+      conversationId: undefined,
+      limitActions: [],
       requestedModel: undefined,
       provider: undefined,
       servedModel: undefined,
@@ -87,6 +92,7 @@ export class RequestScope {
     this.record.attempts = execution.attempts;
     this.record.provider = execution.target.providerName;
     this.record.servedModel = execution.target.model;
+    this.served = { providerName: execution.target.providerName, providerType: execution.target.adapter.type, model: execution.target.model };
     this.record.upstreamMs = execution.upstreamMs;
     return execution;
   }
@@ -145,6 +151,11 @@ export class RequestScope {
     return this.json(encoded.status, encoded.body, headers);
   }
 
+  /** Runs in the settle phase, before the record is published (e.g. limits book the actual use). */
+  onSettle(hook: () => void): void {
+    this.settleHooks.push(hook);
+  }
+
   /** The settle phase: always runs once, on success, error and client abort alike. */
   settle(info: SettleInfo): void {
     if (this.settled) return;
@@ -152,6 +163,7 @@ export class RequestScope {
     this.record.status = info.status;
     if (info.clientClosed && this.record.errorCode === undefined) this.record.errorCode = 'BB_CLIENT_CLOSED';
     this.record.totalMs = this.elapsedMs();
+    for (const hook of this.settleHooks) hook();
     publishRequestSettled(this.record);
   }
 }

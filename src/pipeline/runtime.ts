@@ -3,6 +3,9 @@ import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import { AccessPolicy } from '../policies/access/index.js';
+import { LimitsPolicy } from '../policies/limits/index.js';
+import type { PriceLookup } from '../usage/pricing/price-lookup.js';
+import type { StateStore } from '../state/state-store.js';
 import type { ProviderAdapter } from '../providers/provider-adapter.js';
 import { createProvider } from '../providers/registry.js';
 import { HealthTracker } from '../routing/health.js';
@@ -21,13 +24,23 @@ export interface Runtime {
   /** Principals from keys and tokens; outlives config reloads (it owns the store's refresh loop). */
   readonly identity: Identity;
   readonly access: AccessPolicy;
+  readonly limits: LimitsPolicy<ModelRoute>;
   readonly health: HealthTracker;
   /** Unix seconds when this runtime was built (reported as the models' `created`). */
   readonly createdAt: number;
   close(): Promise<void>;
 }
 
-export function createRuntime(config: Config, identity: Identity): Runtime {
+/** What outlives a config reload and is shared by every runtime built on it. */
+export interface RuntimeServices {
+  identity: Identity;
+  state: StateStore;
+  prices: PriceLookup;
+  warn?: (message: string) => void;
+}
+
+export function createRuntime(config: Config, services: RuntimeServices): Runtime {
+  const { identity } = services;
   const providers = new Map<string, ProviderAdapter>();
   for (const [name, providerConfig] of Object.entries(config.providers)) providers.set(name, createProvider(name, providerConfig));
 
@@ -50,6 +63,18 @@ export function createRuntime(config: Config, identity: Identity): Runtime {
     modelNames: [...models.keys()].sort(),
     identity,
     access: new AccessPolicy(config.access.rules),
+    limits: new LimitsPolicy<ModelRoute>(
+      config.limits,
+      services.state,
+      services.prices,
+      config.pricing.unknown_price,
+      (name) => models.get(name),
+      (route) => {
+        const first = route.targets[0];
+        return first && { providerName: first.providerName, providerType: first.adapter.type, model: first.model };
+      },
+      services.warn,
+    ),
     health: new HealthTracker(),
     createdAt: Math.floor(Date.now() / 1000),
     async close() {

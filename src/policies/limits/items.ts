@@ -1,0 +1,67 @@
+import type { LimitsConfig } from '../../config/limits-schema.js';
+import type { PlanConfig } from '../../config/identity-schema.js';
+import type { ReserveItem } from '../../state/state-store.js';
+import type { Expected, LimitDef } from './limit-defs.js';
+import { resetText, windowAt } from './windows.js';
+
+/** A counter this request reserves on, with the definition that made it. */
+export interface PlannedItem {
+  def: LimitDef;
+  reserve: ReserveItem;
+  windowEndMs: number;
+}
+
+export interface ItemContext {
+  /** Whose counters: `key:<key id>`. */
+  scope: string;
+  conversationKey: string | undefined;
+  now: number;
+  config: LimitsConfig;
+  /** finish: budgets only check that something is left (1 token), answers may overrun them. */
+  outputMode: 'cut' | 'finish';
+}
+
+type Limits = NonNullable<PlanConfig['limits']>;
+
+/** The counters and amounts for one reservation, window keys computed on the store's clock. */
+export function buildItems(defs: readonly LimitDef[], limits: Limits, expected: Expected, context: ItemContext): PlannedItem[] {
+  const finishExpected: Expected = { inputTokens: expected.inputTokens, maxOutputTokens: Math.min(1, expected.maxOutputTokens), maxCost: expected.maxCost > 0 ? expected.maxCost * 1e-6 : 0 };
+  return defs.map((def) => {
+    let key: string;
+    let endMs: number;
+    if (def.window === 'concurrent') {
+      key = `${def.counter}:${context.scope}`;
+      endMs = context.now + context.config.reservation_ttl_s * 1000;
+    } else if (def.window === 'conversation') {
+      key = `${def.counter}:${context.conversationKey}`;
+      endMs = context.now + context.config.conversation_ttl_s * 1000;
+    } else {
+      const window = windowAt(def.window, context.now, context.config.time_zone);
+      key = `${def.counter}:${context.scope}:${window.id}`;
+      endMs = window.endMs;
+    }
+    const basis = context.outputMode === 'finish' && def.kind === 'budget' && def.scalesWithOutput ? finishExpected : expected;
+    const limit = limits[def.field] as number;
+    return { def, windowEndMs: endMs, reserve: { key, limit, amount: def.reserve(basis), expiresAtMs: endMs, kind: def.kind } };
+  });
+}
+
+/** OpenAI's x-ratelimit-* headers for the request and token limits a plan has. */
+export function rateLimitHeaders(items: readonly PlannedItem[], used: readonly number[], now: number): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const family of ['requests', 'tokens'] as const) {
+    // The tightest of a family's counters speaks for it (per minute before per second).
+    let best: { limit: number; remaining: number; resetMs: number } | undefined;
+    items.forEach((item, index) => {
+      if (item.def.header !== family) return;
+      const remaining = Math.max(0, item.reserve.limit - (used[index] ?? 0));
+      if (!best || remaining < best.remaining) best = { limit: item.reserve.limit, remaining, resetMs: item.windowEndMs - now };
+    });
+    if (best) {
+      headers[`x-ratelimit-limit-${family}`] = String(best.limit);
+      headers[`x-ratelimit-remaining-${family}`] = String(Math.floor(best.remaining));
+      headers[`x-ratelimit-reset-${family}`] = resetText(best.resetMs);
+    }
+  }
+  return headers;
+}

@@ -1,0 +1,181 @@
+import type { LimitsConfig } from '../../config/limits-schema.js';
+import type { PlanConfig } from '../../config/identity-schema.js';
+import type { CanonicalRequest, Usage } from '../../core/canonical.js';
+import { GatewayError } from '../../core/errors.js';
+import type { Principal } from '../../core/principal.js';
+import type { StateStore } from '../../state/state-store.js';
+import type { PricedModel, PriceLookup } from '../../usage/pricing/price-lookup.js';
+import { StateUnavailableError } from '../../state/state-store.js';
+import { LIMIT_DEFS, type Actual, type Expected, type LimitDef } from './limit-defs.js';
+import { ConversationMemory, ladderStep } from './ladder.js';
+import { buildItems, rateLimitHeaders, type PlannedItem } from './items.js';
+import { secondsUntil } from './windows.js';
+
+/** A public model as the policy sees it; `targetOf` gives the target it would try first (for prices). */
+export interface LimitRoute {
+  name: string;
+}
+
+/** The model that serves (or would serve) a request, as prices know it. */
+export type ServedModel = PricedModel;
+
+export interface LimitRequest<R extends LimitRoute> {
+  requestId: string;
+  principal: Principal;
+  route: R;
+  /** max_tokens may be clamped in place (output caps, the ladder, cut mode). */
+  request: Pick<CanonicalRequest, 'maxTokens'>;
+  estimatedInputTokens: number;
+  conversationId: string | undefined;
+}
+
+/** An admitted request's hold on its limits; `settle` books what it really used. */
+export interface LimitTicket<R extends LimitRoute> {
+  route: R;
+  headers: Record<string, string>;
+  /** What admission changed, for the record: `clamped:<n>`, `degraded:<model>`. */
+  actions: string[];
+  settle(usage: Usage | undefined, served: ServedModel | undefined): void;
+}
+
+/**
+ * Token-aware limits and budgets: reserve the worst case at admission, all limits at once (one
+ * round trip to the state store), then settle to the actual use. A plan without limits costs
+ * nothing here.
+ */
+export class LimitsPolicy<R extends LimitRoute> {
+  private readonly conversations = new ConversationMemory(10_000);
+
+  constructor(
+    private readonly config: LimitsConfig,
+    private readonly store: StateStore,
+    private readonly prices: PriceLookup,
+    private readonly unknownPrice: 'refuse' | 'zero',
+    private readonly routeByName: (name: string) => R | undefined,
+    private readonly targetOf: (route: R) => ServedModel | undefined,
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {}
+
+  async admit(input: LimitRequest<R>): Promise<LimitTicket<R> | undefined> {
+    const limits = (input.principal.plan?.spec as PlanConfig | undefined)?.limits;
+    if (!limits) return undefined;
+    const request = input.request;
+    const planName = input.principal.plan?.name as string;
+    if (limits.max_input_tokens_per_request !== undefined && input.estimatedInputTokens > limits.max_input_tokens_per_request) {
+      throw new GatewayError('BB_INPUT_TOO_LARGE', `The prompt is about ${input.estimatedInputTokens} tokens; plan '${planName}' allows ${limits.max_input_tokens_per_request} per request.`, { param: 'messages' });
+    }
+    const cap = limits.max_output_tokens_per_request;
+    if (cap !== undefined && request.maxTokens !== undefined && request.maxTokens > cap) {
+      if (this.config.output_cap === 'refuse') throw new GatewayError('BB_OUTPUT_CAP_EXCEEDED', `max_tokens ${request.maxTokens} is above plan '${planName}''s cap of ${cap}.`, { param: 'max_tokens' });
+      request.maxTokens = cap;
+    }
+    const actions: string[] = [];
+    let route = input.route;
+    const scope = `key:${input.principal.keyId}`;
+    const conversationKey = input.conversationId === undefined || limits.conversation_output_tokens === undefined ? undefined : `${scope}:${input.conversationId}`;
+    if (conversationKey !== undefined) {
+      const step = ladderStep(this.config.ladder, limits.conversation_output_tokens as number, this.conversations.used(conversationKey));
+      if (step.kind !== 'full') this.applyStep(step.kind, request, input.principal, actions, (next) => (route = next));
+    }
+    let maxOutput = request.maxTokens ?? cap ?? this.config.default_max_output_tokens;
+    const defs = LIMIT_DEFS.filter((def) => limits[def.field] !== undefined && (def.window !== 'conversation' || conversationKey !== undefined));
+    const priced = this.priceOf(route, defs, input.principal);
+
+    for (let attempt = 0; ; attempt += 1) {
+      const expected: Expected = { inputTokens: input.estimatedInputTokens, maxOutputTokens: maxOutput, maxCost: priced.maxCost(input.estimatedInputTokens, maxOutput) };
+      const now = this.store.now();
+      const items = buildItems(defs, limits, expected, { scope, conversationKey, now, config: this.config, outputMode: this.config.stream_overrun });
+      let result;
+      try {
+        result = await this.store.reserve(input.requestId, items.map((item) => item.reserve), this.config.reservation_ttl_s * 1000);
+      } catch (error) {
+        if (error instanceof StateUnavailableError) throw new GatewayError('BB_LIMITS_UNAVAILABLE', 'Limits cannot be checked right now (the shared limit store is unreachable); retry shortly.', { retryAfterSeconds: 1, cause: error });
+        throw error;
+      }
+      if (result.ok) {
+        if (conversationKey !== undefined) this.conversations.reserved(conversationKey, items, result.used);
+        return this.ticket(input, route, items, result.used, actions, priced.cost, conversationKey, now);
+      }
+      const failed = items[result.index] as PlannedItem;
+      if (failed.def.window === 'conversation' && conversationKey !== undefined) this.conversations.set(conversationKey, result.used);
+      // Cut mode: a budget that still has room shortens the answer to fit, once.
+      const room = failed.reserve.limit - result.used;
+      if (attempt === 0 && this.config.stream_overrun === 'cut' && failed.def.kind === 'budget' && failed.def.scalesWithOutput) {
+        const fitted = fitOutput(failed.def, expected, room, priced);
+        if (fitted >= 1 && fitted < maxOutput) {
+          maxOutput = fitted;
+          request.maxTokens = fitted;
+          actions.push(`clamped:${fitted}`);
+          continue;
+        }
+      }
+      throw limitError(failed, planName, secondsUntil(failed.windowEndMs, now));
+    }
+  }
+
+  private applyStep(kind: 'shorter' | 'cheaper', request: Pick<CanonicalRequest, 'maxTokens'>, principal: Principal, actions: string[], setRoute: (route: R) => void): void {
+    const shorter = this.config.ladder.shorter_max_tokens;
+    if (request.maxTokens === undefined || request.maxTokens > shorter) {
+      request.maxTokens = shorter;
+      actions.push(`clamped:${shorter}`);
+    }
+    const cheaper = principal.plan?.degradeTo;
+    if (kind === 'cheaper' && cheaper !== undefined) {
+      const next = this.routeByName(cheaper);
+      if (next) {
+        setRoute(next);
+        actions.push(`degraded:${cheaper}`);
+      }
+    }
+  }
+
+  private priceOf(route: R, defs: readonly LimitDef[], principal: Principal) {
+    const needsPrice = defs.some((def) => def.counter.startsWith('usd'));
+    const target = this.targetOf(route);
+    const probe = (input: number, output: number) => (target ? this.prices.costOf(target, { inputTokens: input, outputTokens: output }) : undefined);
+    if (needsPrice && probe(1, 1) === undefined) {
+      if (this.unknownPrice === 'refuse') throw new GatewayError('BB_PRICE_UNKNOWN', `The model '${route.name}' has no known price, and plan '${principal.plan?.name}' has a spend cap.`);
+      this.warn(`no price for ${target?.providerType}/${target?.model}; counted as zero against spend caps`);
+    }
+    return {
+      maxCost: (input: number, output: number) => (needsPrice ? (probe(input, output) ?? 0) : 0),
+      outputCost: needsPrice ? (probe(0, 1_000_000) ?? 0) / 1_000_000 : 0,
+      cost: (usage: Usage | undefined, served: ServedModel | undefined) =>
+        usage && served ? (this.prices.costOf(served, usage) ?? 0) : 0,
+    };
+  }
+
+  private ticket(input: LimitRequest<R>, route: R, items: PlannedItem[], used: number[], actions: string[], cost: (usage: Usage | undefined, served: ServedModel | undefined) => number, conversationKey: string | undefined, now: number): LimitTicket<R> {
+    let settled = false;
+    return {
+      route,
+      actions,
+      headers: rateLimitHeaders(items, used, now),
+      settle: (usage, served) => {
+        if (settled) return;
+        settled = true;
+        const actual: Actual = { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, cost: cost(usage, served) };
+        if (conversationKey !== undefined) this.conversations.settled(conversationKey, items, actual);
+        const settle = items.map((item) => ({ key: item.reserve.key, amount: item.def.actual(actual), expiresAtMs: item.reserve.expiresAtMs }));
+        this.store.settle(input.requestId, settle).catch((error: unknown) => this.warn(`could not settle limits for request ${input.requestId}: ${(error as Error).message}`));
+      },
+    };
+  }
+}
+
+/** The most output tokens that still fit a budget's room. */
+function fitOutput(def: LimitDef, expected: Expected, room: number, priced: { outputCost: number; maxCost: (i: number, o: number) => number }): number {
+  if (def.counter.startsWith('usd')) {
+    const inputCost = priced.maxCost(expected.inputTokens, 0);
+    return priced.outputCost > 0 ? Math.floor((room - inputCost) / priced.outputCost) : 0;
+  }
+  const withoutOutput = def.reserve({ ...expected, maxOutputTokens: 0 });
+  return Math.floor(room - withoutOutput);
+}
+
+function limitError(item: PlannedItem, planName: string, retryAfterSeconds: number): GatewayError {
+  const what = `${item.def.field} of plan '${planName}' (${item.def.describe(item.reserve.limit)})`;
+  if (item.def.kind === 'rate') return new GatewayError('BB_RATE_LIMITED', `Rate limit reached: ${what}. Retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  if (item.def.window === 'conversation') return new GatewayError('BB_BUDGET_EXCEEDED', `Budget used up: ${what}. Start a new conversation.`);
+  return new GatewayError('BB_BUDGET_EXCEEDED', `Budget used up: ${what}. It resets in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+}

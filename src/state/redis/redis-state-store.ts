@@ -1,0 +1,203 @@
+import { Redis } from 'ioredis';
+import { checkTime, fromUnits, limitToUnits, toUnits } from '../memory/memory-state-store.js';
+import { StateUnavailableError, type CounterUse, type ReserveItem, type ReserveResult, type SettleItem, type StateStore } from '../state-store.js';
+import { READ_LUA, RESERVE_LUA, SETTLE_LUA, slotPrefix } from './scripts.js';
+
+export interface RedisStateStoreOptions {
+  url: string;
+  /**
+   * Namespace of every key. It must carry a hash tag (`bb:{limits}:` by default; `{limits}:` is
+   * appended when missing) so one script may touch all keys and Redis Cluster accepts it. The
+   * trade-off: all limit state of one prefix lives on one shard. Use one prefix per tenant group
+   * to spread load across shards if that shard ever becomes the bottleneck.
+   */
+  prefix?: string;
+  /** Deadline of every call; it then rejects with StateUnavailableError. */
+  commandTimeoutMs?: number;
+  /** Deadline of `connect()` and of each reconnect's TCP + handshake. */
+  connectTimeoutMs?: number;
+  /** How long a settled id is remembered, so a retried settle does not bill twice. */
+  settledMarkerMs?: number;
+  /** How long keys outlive their window / lapse time before Redis deletes them (garbage only). */
+  keyMarginMs?: number;
+  /** How often the offset to Redis TIME is measured again. */
+  clockSyncMs?: number;
+  /** Longest pause between reconnect attempts. */
+  maxReconnectDelayMs?: number;
+}
+
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+
+const DEFAULT_PREFIX = 'bb:{limits}:';
+
+/**
+ * Counters shared by several gateway instances: one atomic Lua script (EVALSHA) per operation, so
+ * a reserve is one round trip. Every call has a deadline and fails fast with StateUnavailableError
+ * while the connection is down (no offline queue); ioredis reconnects in the background with
+ * backoff, so recovery needs nothing from the caller. `now()` is aligned to Redis TIME so every
+ * instance builds the same window keys.
+ */
+export class RedisStateStore implements StateStore {
+  readonly backend = 'redis' as const;
+  /** The full key prefix, hash tag included. */
+  readonly prefix: string;
+  private readonly client: Redis;
+  private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly settledMarkerMs: number;
+  private readonly marginMs: number;
+  private readonly reserveScript: ScriptCall;
+  private readonly settleScript: ScriptCall;
+  private readonly readScript: ScriptCall;
+  private readonly clockTimer: NodeJS.Timeout;
+  private offsetMs = 0;
+  private closed = false;
+  /** The last connection error ioredis reported, for messages. */
+  private lastError: Error | undefined;
+
+  constructor(options: RedisStateStoreOptions) {
+    this.prefix = slotPrefix(options.prefix ?? DEFAULT_PREFIX);
+    this.timeoutMs = options.commandTimeoutMs ?? 200;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? Math.max(1_000, this.timeoutMs * 5);
+    this.settledMarkerMs = options.settledMarkerMs ?? 300_000;
+    this.marginMs = options.keyMarginMs ?? 5_000;
+    const maxDelay = options.maxReconnectDelayMs ?? 1_000;
+    this.client = new Redis(options.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: this.timeoutMs,
+      // A connection that stops answering is dropped and redialled instead of piling up commands.
+      socketTimeout: Math.max(1_000, this.timeoutMs * 5),
+      connectTimeout: this.connectTimeoutMs,
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay) + Math.floor(Math.random() * 50),
+    });
+    this.client.on('error', (error: Error) => {
+      this.lastError = error;
+    });
+    this.client.on('ready', () => {
+      this.lastError = undefined;
+      void this.syncClock();
+    });
+    this.client.defineCommand('bbReserve', { lua: RESERVE_LUA });
+    this.client.defineCommand('bbSettle', { lua: SETTLE_LUA });
+    this.client.defineCommand('bbRead', { lua: READ_LUA });
+    const scripts = this.client as unknown as Record<'bbReserve' | 'bbSettle' | 'bbRead', ScriptCall>;
+    this.reserveScript = scripts.bbReserve.bind(this.client);
+    this.settleScript = scripts.bbSettle.bind(this.client);
+    this.readScript = scripts.bbRead.bind(this.client);
+    this.clockTimer = setInterval(() => void this.syncClock(), options.clockSyncMs ?? 10_000);
+    this.clockTimer.unref();
+  }
+
+  /** Connects and measures the clock; rejects with StateUnavailableError if Redis is not there in time. Reconnecting goes on either way. */
+  async connect(): Promise<void> {
+    if (this.client.status === 'wait') {
+      await this.deadline('connect', this.client.connect(), this.connectTimeoutMs);
+    } else if (this.client.status !== 'ready') {
+      await this.deadline('connect', new Promise<void>((resolve) => this.client.once('ready', resolve)), this.connectTimeoutMs);
+    }
+    await this.syncClock();
+  }
+
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  async reserve(reservationId: string, items: readonly ReserveItem[], ttlMs: number): Promise<ReserveResult> {
+    checkTime('ttlMs', ttlMs);
+    if (items.length === 0) return { ok: true, used: [] };
+    const keys: string[] = [`${this.prefix}r:${reservationId}`];
+    const args: string[] = [reservationId, String(Math.max(1, Math.ceil(ttlMs))), String(this.marginMs)];
+    for (const item of items) {
+      checkTime('expiresAtMs', item.expiresAtMs);
+      keys.push(`${this.prefix}c:${item.key}`, `${this.prefix}z:${item.key}`);
+      args.push(item.key, String(toUnits(item.amount)), String(limitToUnits(item.limit)), String(Math.ceil(item.expiresAtMs)));
+    }
+    const reply = numbers(await this.deadline('reserve', this.reserveScript(keys.length, ...keys, ...args)));
+    if (reply[0] === 1) return { ok: true, used: reply.slice(1).map(fromUnits) };
+    return { ok: false, index: reply[1] ?? 0, used: fromUnits(reply[2] ?? 0) };
+  }
+
+  async settle(reservationId: string, actual: readonly SettleItem[]): Promise<void> {
+    const keys: string[] = [`${this.prefix}r:${reservationId}`, `${this.prefix}s:${reservationId}`];
+    const args: string[] = [reservationId, this.prefix, String(this.settledMarkerMs), String(this.marginMs)];
+    for (const item of actual) {
+      checkTime('expiresAtMs', item.expiresAtMs);
+      keys.push(`${this.prefix}c:${item.key}`, `${this.prefix}z:${item.key}`);
+      args.push(String(toUnits(item.amount)), String(Math.ceil(item.expiresAtMs)));
+    }
+    await this.deadline('settle', this.settleScript(keys.length, ...keys, ...args));
+  }
+
+  async read(keys: readonly string[]): Promise<CounterUse[]> {
+    if (keys.length === 0) return [];
+    const names = keys.flatMap((key) => [`${this.prefix}c:${key}`, `${this.prefix}z:${key}`]);
+    const reply = numbers(await this.deadline('read', this.readScript(names.length, ...names)));
+    return keys.map((_, i) => ({ spent: fromUnits(reply[2 * i] ?? 0), reserved: fromUnits(reply[2 * i + 1] ?? 0) }));
+  }
+
+  /** Quits politely when connected, then stops reconnecting and the clock timer. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.clockTimer);
+    if (this.client.status === 'ready') {
+      await this.deadline('quit', this.client.quit()).catch(() => undefined);
+    }
+    this.client.disconnect();
+  }
+
+  /**
+   * Re-measures the offset to Redis TIME: three samples, the one with the shortest round trip wins
+   * (its midpoint is the best estimate). Failures keep the last offset.
+   */
+  private async syncClock(): Promise<void> {
+    if (this.closed || this.client.status !== 'ready') return;
+    let best: { rtt: number; offset: number } | undefined;
+    for (let i = 0; i < 3; i += 1) {
+      try {
+        const sent = Date.now();
+        const [seconds, micros] = (await this.deadline('time', this.client.time())).map(Number);
+        const received = Date.now();
+        const serverMs = (seconds ?? 0) * 1000 + (micros ?? 0) / 1000;
+        const rtt = received - sent;
+        if (!best || rtt < best.rtt) best = { rtt, offset: serverMs - (sent + received) / 2 };
+      } catch {
+        break;
+      }
+    }
+    if (best) this.offsetMs = best.offset;
+  }
+
+  /** Bounds a call by the deadline and turns every failure into StateUnavailableError. */
+  private deadline<T>(what: string, call: Promise<T>, ms = this.timeoutMs): Promise<T> {
+    if (this.closed && what !== 'quit') {
+      call.catch(() => undefined);
+      return Promise.reject(new StateUnavailableError(`redis state store is closed (${what})`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new StateUnavailableError(`redis ${what} got no answer within ${ms} ms${this.lastError ? ` (last error: ${this.lastError.message})` : ''}`));
+      }, ms);
+      call.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          const message = error instanceof Error ? error.message : String(error);
+          const last = this.lastError && this.lastError.message !== message ? ` (last error: ${this.lastError.message})` : '';
+          reject(new StateUnavailableError(`redis ${what} failed: ${message}${last}`, { cause: error }));
+        },
+      );
+    });
+  }
+}
+
+/** Script replies are arrays of integers; anything else means a broken server or script. */
+function numbers(reply: unknown): number[] {
+  if (!Array.isArray(reply)) throw new StateUnavailableError(`unexpected redis reply: ${String(reply)}`);
+  return reply.map((value: unknown) => Number(value));
+}

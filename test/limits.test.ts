@@ -1,0 +1,120 @@
+import Anthropic from '@anthropic-ai/sdk';
+import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { loadConfigFile, parseConfigText } from '../src/config/load.js';
+import type { RequestRecord } from '../src/core/request-record.js';
+import { startGateway, type RunningGateway } from '../src/gateway.js';
+import { chat } from './helpers/limits-accuracy.js';
+
+describe('examples/limits.yaml', () => {
+  let gateway: RunningGateway;
+  before(async () => {
+    const config = await loadConfigFile('examples/limits.yaml');
+    config.server.port = 0;
+    config.store.path = ':memory:';
+    config.logging.level = 'silent';
+    gateway = await startGateway(config);
+  });
+  after(() => gateway.close());
+
+  it('the 11th request within a minute on the free key is 429 with Retry-After, in each dialect', async () => {
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 3000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    const statuses: number[] = [];
+    let remaining: unknown;
+    for (let i = 0; i < 10; i += 1) {
+      const result = await chat(gateway.url, 'bb-free-key', { model: 'demo', max_tokens: 5 });
+      statuses.push(result.status);
+      remaining = result.headers['x-ratelimit-remaining-requests'];
+      assert.equal(result.headers['x-ratelimit-limit-requests'], '10');
+    }
+    assert.deepEqual(statuses, Array(10).fill(200));
+    assert.equal(remaining, '0');
+    const openai = new OpenAI({ apiKey: 'bb-free-key', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+    const refused = await openai.chat.completions.create({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }).catch((error: unknown) => error);
+    assert.ok(refused instanceof OpenAI.RateLimitError, String(refused));
+    assert.ok(Number(refused.headers?.get('retry-after')) >= 1);
+    assert.match(refused.message, /requests_per_minute of plan 'free' \(10 requests per minute\)/);
+    const anthropic = new Anthropic({ apiKey: 'bb-free-key', baseURL: gateway.url, maxRetries: 0 });
+    const refusedToo = await anthropic.messages.create({ model: 'demo', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }).catch((error: unknown) => error);
+    assert.ok(refusedToo instanceof Anthropic.RateLimitError, String(refusedToo));
+    // The paid key has its own counters.
+    assert.equal((await chat(gateway.url, 'bb-paid-key', { model: 'demo', max_tokens: 5 })).status, 200);
+  });
+});
+
+const CAPS = `
+server: { host: 127.0.0.1, port: 0, shutdown_grace_ms: 200 }
+logging: { level: silent }
+store: { path: ':memory:' }
+limits: { default_max_output_tokens: 100, output_cap: clamp }
+providers:
+  mock: { type: mock, reply: { mode: lorem, tokens: 80 } }
+  slow: { type: mock, reply: { mode: lorem, tokens: 20 }, tokens_per_second: 20 }
+models:
+  demo: { targets: [{ provider: mock, model: mock-1 }] }
+  slow: { targets: [{ provider: slow, model: mock-slow }] }
+plans:
+  capped: { limits: { max_input_tokens_per_request: 50, max_output_tokens_per_request: 30, tokens_per_minute: 100000 } }
+  single: { limits: { concurrent_requests: 1 } }
+  daily: { limits: { tokens_per_day: 300 } }
+auth:
+  api_keys:
+    - { name: capped, key: bb-capped-key-0000, plan: capped }
+    - { name: single, key: bb-single-key-0000, plan: single }
+    - { name: daily, key: bb-daily-key-0000, plan: daily }
+`;
+
+describe('per-request caps, concurrency, token budgets', () => {
+  let gateway: RunningGateway;
+  const records: RequestRecord[] = [];
+  const listener = (message: unknown) => records.push(message as RequestRecord);
+  before(async () => {
+    gateway = await startGateway(parseConfigText(CAPS, 'caps.yaml'));
+    subscribe('breakerbox:request:settled', listener);
+  });
+  after(async () => {
+    unsubscribe('breakerbox:request:settled', listener);
+    await gateway.close();
+  });
+
+  it('a prompt over the input cap is 400 naming the cap', async () => {
+    const result = await chat(gateway.url, 'bb-capped-key-0000', { model: 'demo', messages: [{ role: 'user', content: 'word '.repeat(200) }] });
+    assert.equal(result.status, 400);
+    assert.match(result.body.error?.message ?? '', /plan 'capped' allows 50 per request/);
+  });
+
+  it('max_tokens over the output cap is clamped, and the answer and headers show it', async () => {
+    records.length = 0;
+    const result = await chat(gateway.url, 'bb-capped-key-0000', { model: 'demo', max_tokens: 1000 });
+    assert.equal(result.status, 200);
+    assert.equal(result.body.usage?.completion_tokens, 30);
+    assert.equal(result.headers['x-ratelimit-limit-tokens'], '100000');
+    assert.ok(Number(result.headers['x-ratelimit-remaining-tokens']) < 100000);
+  });
+
+  it('a concurrency slot is held for the whole stream and given back at its end', async () => {
+    const openai = new OpenAI({ apiKey: 'bb-single-key-0000', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+    const stream = await openai.chat.completions.create({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const second = await chat(gateway.url, 'bb-single-key-0000', { model: 'demo' });
+    assert.equal(second.status, 429);
+    assert.match(second.body.error?.message ?? '', /1 concurrent requests/);
+    for await (const _chunk of stream) void _chunk;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal((await chat(gateway.url, 'bb-single-key-0000', { model: 'demo' })).status, 200);
+  });
+
+  it('a daily token budget clamps the last answer to what is left (cut), then refuses with 429', async () => {
+    records.length = 0;
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await chat(gateway.url, 'bb-daily-key-0000', { model: 'demo' })).status);
+    assert.deepEqual(statuses.slice(0, 2), [200, 200]);
+    assert.equal(statuses.at(-1), 429);
+    const served = records.filter((record) => record.status === 200);
+    const total = served.reduce((sum, record) => sum + (record.usage?.inputTokens ?? 0) + (record.usage?.outputTokens ?? 0), 0);
+    assert.ok(total <= 300, `${total} tokens booked against a budget of 300`);
+    assert.ok(served.some((record) => record.limitActions.some((action) => action.startsWith('clamped:'))), 'the last answer was shortened to fit');
+  });
+});
