@@ -118,3 +118,58 @@ describe('per-request caps, concurrency, token budgets', () => {
     assert.ok(served.some((record) => record.limitActions.some((action) => action.startsWith('clamped:'))), 'the last answer was shortened to fit');
   });
 });
+
+const SHARED = `
+server: { host: 127.0.0.1, port: 0, shutdown_grace_ms: 200 }
+logging: { level: silent }
+store: { path: ':memory:' }
+providers: { mock: { type: mock, reply: { mode: fixed, text: ok } } }
+models:
+  demo: { targets: [{ provider: mock, model: mock-1 }] }
+  shared: { targets: [{ provider: mock, model: mock-2 }], limits: { requests_per_minute: 2 } }
+plans:
+  per-customer: { limits: { requests_per_minute: 1 } }
+teams:
+  squad: { limits: { requests_per_minute: 3 } }
+auth:
+  api_keys:
+    - { name: a, key: bb-squad-a-0000, team: squad }
+    - { name: b, key: bb-squad-b-0000, team: squad }
+    - { name: c, key: bb-loner-c-0000 }
+    - { name: d, key: bb-loner-d-0000 }
+`;
+
+describe('limits shared by a team, by a model, and per end customer', () => {
+  let gateway: RunningGateway;
+  before(async () => {
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 3000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    gateway = await startGateway(parseConfigText(SHARED, 'shared.yaml'));
+  });
+  after(() => gateway.close());
+
+  it("a team's limit counts every key of the team together", async () => {
+    const statuses = [];
+    for (const key of ['bb-squad-a-0000', 'bb-squad-b-0000', 'bb-squad-a-0000', 'bb-squad-b-0000']) statuses.push((await chat(gateway.url, key, { model: 'demo' })).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const refused = await chat(gateway.url, 'bb-squad-a-0000', { model: 'demo' });
+    assert.match(refused.body.error?.message ?? '', /requests_per_minute of team 'squad'/);
+  });
+
+  it("a model's limit counts every caller of the model together", async () => {
+    const statuses = [];
+    for (const key of ['bb-loner-c-0000', 'bb-loner-d-0000', 'bb-loner-c-0000']) statuses.push((await chat(gateway.url, key, { model: 'shared' })).status);
+    assert.deepEqual(statuses, [200, 200, 429]);
+    assert.equal((await chat(gateway.url, 'bb-loner-c-0000', { model: 'demo' })).status, 200, 'other models are not affected');
+  });
+
+  it("an end customer's plan limits that customer across keys", async () => {
+    await gateway.store.customers.create({ id: 'cust-1', plan: 'per-customer', blocked: false, metadata: {} });
+    await gateway.runtime.identity.refresh();
+    assert.equal((await chat(gateway.url, 'bb-loner-c-0000', { model: 'demo', user: 'cust-1' })).status, 200);
+    const refused = await chat(gateway.url, 'bb-loner-d-0000', { model: 'demo', user: 'cust-1' });
+    assert.equal(refused.status, 429);
+    assert.match(refused.body.error?.message ?? '', /end-customer plan 'per-customer'/);
+    assert.equal((await chat(gateway.url, 'bb-loner-d-0000', { model: 'demo', user: 'cust-2' })).status, 200);
+  });
+});

@@ -16,8 +16,8 @@ const count = z.number().int().positive();
 const money = z.number().positive();
 
 /**
- * Limits and budgets a plan carries. They are part of the plan's entitlements and resolved onto the
- * principal; enforcing them is the limits feature's job (see docs/configuration.md for its status).
+ * Limits and budgets. On a plan they apply per key (each key of the plan has its own counters); on
+ * a team they are shared by the whole team; on a model, by every caller of it (docs/limits.md).
  */
 export const planLimitsSchema = z
   .strictObject({
@@ -35,7 +35,7 @@ export const planLimitsSchema = z
     spend_per_month_usd: money.optional(),
     conversation_output_tokens: count.optional(),
   })
-  .describe('Rate limits and budgets of the plan (not enforced by this version; recorded on the principal).');
+  .describe('Rate limits and budgets (docs/limits.md).');
 
 export const planSchema = z
   .strictObject({
@@ -54,6 +54,7 @@ const teamSchema = z
     plan: z.string().min(1).optional().describe('The plan of the team\'s keys and users unless they name their own.'),
     models: modelList.optional(),
     endpoints: endpointList.optional(),
+    limits: planLimitsSchema.optional().describe('Limits shared by every key and user of the team (on top of each one\'s plan).'),
   })
   .describe('A team defined in config (teams can also be created through the admin API).');
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { identityConfigFields, staticKeyIdentityFields } from './identity-schema.js';
+import { identityConfigFields, planLimitsSchema, staticKeyIdentityFields } from './identity-schema.js';
 import { jwtSchema } from './jwt-schema.js';
 import { limitsSchema } from './limits-schema.js';
 import { pricingSchema } from './pricing-schema.js';
@@ -227,6 +227,7 @@ const modelSchema = z
   .strictObject({
     description: z.string().optional().describe('Free text, for people.'),
     targets: z.array(targetSchema).min(1).describe('Where requests for this name go; the first healthy target serves.'),
+    limits: planLimitsSchema.optional().describe('Limits shared by every caller of this model (on top of each caller\'s plan).'),
   })
   .describe('A public model name clients use.');
 

@@ -32,10 +32,10 @@ export function conversationIdOf(runtime: Runtime, scope: RequestScope, metadata
  * Limits and budgets: reserve the worst case now (may clamp `max_tokens` or pick a cheaper model),
  * book the actual use when the request settles, whatever its outcome.
  */
-export async function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source'>, estimatedInputTokens: number, conversationId: string | undefined): Promise<LimitedAdmission> {
+export async function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source' | 'user'>, estimatedInputTokens: number, conversationId: string | undefined): Promise<LimitedAdmission> {
   scope.record.conversationId = conversationId;
   const requestedMaxTokens = request.maxTokens;
-  const ticket = await runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimatedInputTokens, conversationId });
+  const ticket = await runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimatedInputTokens, conversationId, customer: request.user });
   if (!ticket) return { route, headers: {} };
   // A rewritten request is no longer the client's body: adapters build it from the canonical form.
   if (request.maxTokens !== requestedMaxTokens) request.source = undefined;

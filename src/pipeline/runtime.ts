@@ -73,6 +73,15 @@ export function createRuntime(config: Config, services: RuntimeServices): Runtim
         const first = route.targets[0];
         return first && { providerName: first.providerName, providerType: first.adapter.type, model: first.model };
       },
+      {
+        teamLimits: (team) => config.teams[team]?.limits,
+        modelLimits: (model) => config.models[model]?.limits,
+        customerPlan: (customer) => {
+          const planName = identity.current.customers.get(customer)?.plan;
+          const plan = planName === undefined ? undefined : identity.current.plans.get(planName);
+          return plan && { name: plan.name, limits: plan.config.limits };
+        },
+      },
       services.warn,
     ),
     health: new HealthTracker(),

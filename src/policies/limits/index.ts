@@ -1,2 +1,2 @@
-export { LimitsPolicy, type LimitRequest, type LimitRoute, type LimitTicket, type ServedModel } from './limits-policy.js';
+export { LimitsPolicy, type LimitLookups, type LimitRequest, type LimitRoute, type LimitTicket, type ServedModel } from './limits-policy.js';
 export { isValidTimeZone } from './windows.js';

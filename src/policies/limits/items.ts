@@ -7,6 +7,8 @@ import { resetText, windowAt } from './windows.js';
 /** A counter this request reserves on, with the definition that made it. */
 export interface PlannedItem {
   def: LimitDef;
+  /** Whose limit it is, for messages: "plan 'free'". */
+  label: string;
   reserve: ReserveItem;
   windowEndMs: number;
 }
@@ -14,6 +16,7 @@ export interface PlannedItem {
 export interface ItemContext {
   /** Whose counters: `key:<key id>`. */
   scope: string;
+  label: string;
   conversationKey: string | undefined;
   now: number;
   config: LimitsConfig;
@@ -42,7 +45,7 @@ export function buildItems(defs: readonly LimitDef[], limits: Limits, expected: 
     }
     const basis = context.outputMode === 'finish' && def.kind === 'budget' && def.scalesWithOutput ? finishExpected : expected;
     const limit = limits[def.field] as number;
-    return { def, windowEndMs: endMs, reserve: { key, limit, amount: def.reserve(basis), expiresAtMs: endMs, kind: def.kind } };
+    return { def, label: context.label, windowEndMs: endMs, reserve: { key, limit, amount: def.reserve(basis), expiresAtMs: endMs, kind: def.kind } };
   });
 }
 

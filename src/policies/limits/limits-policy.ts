@@ -27,6 +27,25 @@ export interface LimitRequest<R extends LimitRoute> {
   request: Pick<CanonicalRequest, 'maxTokens'>;
   estimatedInputTokens: number;
   conversationId: string | undefined;
+  /** The end customer (`user`), whose own plan may carry limits. */
+  customer?: string;
+}
+
+type Limits = NonNullable<PlanConfig['limits']>;
+
+/** Limits that live outside the principal: teams and models in config, end customers' plans. */
+export interface LimitLookups {
+  teamLimits(team: string): Limits | undefined;
+  modelLimits(model: string): Limits | undefined;
+  customerPlan(customer: string): { name: string; limits: Limits | undefined } | undefined;
+}
+
+interface LimitSource {
+  /** Whose counters: `key:<id>`, `team:<name>`, `cust:<id>`, `model:<name>`. */
+  scope: string;
+  limits: Limits;
+  /** Named in refusals: "plan 'free'", "team 'finance'". */
+  label: string;
 }
 
 /** An admitted request's hold on its limits; `settle` books what it really used. */
@@ -53,38 +72,49 @@ export class LimitsPolicy<R extends LimitRoute> {
     private readonly unknownPrice: 'refuse' | 'zero',
     private readonly routeByName: (name: string) => R | undefined,
     private readonly targetOf: (route: R) => ServedModel | undefined,
+    private readonly lookups: LimitLookups,
     private readonly warn: (message: string) => void = () => undefined,
   ) {}
 
   async admit(input: LimitRequest<R>): Promise<LimitTicket<R> | undefined> {
-    const limits = (input.principal.plan?.spec as PlanConfig | undefined)?.limits;
-    if (!limits) return undefined;
+    const sources = this.sourcesOf(input);
+    if (sources.length === 0) return undefined;
     const request = input.request;
-    const planName = input.principal.plan?.name as string;
-    if (limits.max_input_tokens_per_request !== undefined && input.estimatedInputTokens > limits.max_input_tokens_per_request) {
-      throw new GatewayError('BB_INPUT_TOO_LARGE', `The prompt is about ${input.estimatedInputTokens} tokens; plan '${planName}' allows ${limits.max_input_tokens_per_request} per request.`, { param: 'messages' });
-    }
-    const cap = limits.max_output_tokens_per_request;
-    if (cap !== undefined && request.maxTokens !== undefined && request.maxTokens > cap) {
-      if (this.config.output_cap === 'refuse') throw new GatewayError('BB_OUTPUT_CAP_EXCEEDED', `max_tokens ${request.maxTokens} is above plan '${planName}''s cap of ${cap}.`, { param: 'max_tokens' });
-      request.maxTokens = cap;
+    let cap: number | undefined;
+    for (const source of sources) {
+      const inputCap = source.limits.max_input_tokens_per_request;
+      if (inputCap !== undefined && input.estimatedInputTokens > inputCap) {
+        throw new GatewayError('BB_INPUT_TOO_LARGE', `The prompt is about ${input.estimatedInputTokens} tokens; ${source.label} allows ${inputCap} per request.`, { param: 'messages' });
+      }
+      const outputCap = source.limits.max_output_tokens_per_request;
+      if (outputCap !== undefined && request.maxTokens !== undefined && request.maxTokens > outputCap) {
+        if (this.config.output_cap === 'refuse') throw new GatewayError('BB_OUTPUT_CAP_EXCEEDED', `max_tokens ${request.maxTokens} is above the cap of ${source.label} (${outputCap}).`, { param: 'max_tokens' });
+        request.maxTokens = outputCap;
+      }
+      if (outputCap !== undefined) cap = Math.min(cap ?? outputCap, outputCap);
     }
     const actions: string[] = [];
     let route = input.route;
-    const scope = `key:${input.principal.keyId}`;
-    const conversationKey = input.conversationId === undefined || limits.conversation_output_tokens === undefined ? undefined : `${scope}:${input.conversationId}`;
+    const own = sources[0]?.scope.startsWith('key:') ? sources[0] : undefined;
+    const conversationBudget = own?.limits.conversation_output_tokens;
+    const conversationKey = input.conversationId === undefined || conversationBudget === undefined ? undefined : `${own?.scope}:${input.conversationId}`;
     if (conversationKey !== undefined) {
-      const step = ladderStep(this.config.ladder, limits.conversation_output_tokens as number, this.conversations.used(conversationKey));
+      const step = ladderStep(this.config.ladder, conversationBudget as number, this.conversations.used(conversationKey));
       if (step.kind !== 'full') this.applyStep(step.kind, request, input.principal, actions, (next) => (route = next));
     }
     let maxOutput = request.maxTokens ?? cap ?? this.config.default_max_output_tokens;
-    const defs = LIMIT_DEFS.filter((def) => limits[def.field] !== undefined && (def.window !== 'conversation' || conversationKey !== undefined));
-    const priced = this.priceOf(route, defs, input.principal);
+    const planned = sources.map((source) => ({
+      source,
+      defs: LIMIT_DEFS.filter((def) => source.limits[def.field] !== undefined && (def.window !== 'conversation' || (source === own && conversationKey !== undefined))),
+    }));
+    const priced = this.priceOf(route, planned.flatMap((entry) => entry.defs), sources);
 
     for (let attempt = 0; ; attempt += 1) {
       const expected: Expected = { inputTokens: input.estimatedInputTokens, maxOutputTokens: maxOutput, maxCost: priced.maxCost(input.estimatedInputTokens, maxOutput) };
       const now = this.store.now();
-      const items = buildItems(defs, limits, expected, { scope, conversationKey, now, config: this.config, outputMode: this.config.stream_overrun });
+      const items = planned.flatMap(({ source, defs }) =>
+        buildItems(defs, source.limits, expected, { scope: source.scope, label: source.label, conversationKey, now, config: this.config, outputMode: this.config.stream_overrun }),
+      );
       let result;
       try {
         result = await this.store.reserve(input.requestId, items.map((item) => item.reserve), this.config.reservation_ttl_s * 1000);
@@ -109,8 +139,30 @@ export class LimitsPolicy<R extends LimitRoute> {
           continue;
         }
       }
-      throw limitError(failed, planName, secondsUntil(failed.windowEndMs, now));
+      throw limitError(failed, secondsUntil(failed.windowEndMs, now));
     }
+  }
+
+  /**
+   * Every set of limits that applies, each on its own counters: the caller's plan (per key), its
+   * team's limits (shared by the team), the end customer's plan (per customer) and the model's
+   * limits (shared by all callers of that model).
+   */
+  private sourcesOf(input: LimitRequest<R>): LimitSource[] {
+    const sources: LimitSource[] = [];
+    const plan = input.principal.plan;
+    const planLimits = (plan?.spec as PlanConfig | undefined)?.limits;
+    if (plan && planLimits) sources.push({ scope: `key:${input.principal.keyId}`, limits: planLimits, label: `plan '${plan.name}'` });
+    const team = input.principal.teamName;
+    const teamLimits = team === undefined ? undefined : this.lookups.teamLimits(team);
+    if (team !== undefined && teamLimits) sources.push({ scope: `team:${team}`, limits: teamLimits, label: `team '${team}'` });
+    if (input.customer !== undefined) {
+      const customerPlan = this.lookups.customerPlan(input.customer);
+      if (customerPlan?.limits) sources.push({ scope: `cust:${input.customer}`, limits: customerPlan.limits, label: `end-customer plan '${customerPlan.name}'` });
+    }
+    const modelLimits = this.lookups.modelLimits(input.route.name);
+    if (modelLimits) sources.push({ scope: `model:${input.route.name}`, limits: modelLimits, label: `model '${input.route.name}'` });
+    return sources;
   }
 
   private applyStep(kind: 'shorter' | 'cheaper', request: Pick<CanonicalRequest, 'maxTokens'>, principal: Principal, actions: string[], setRoute: (route: R) => void): void {
@@ -129,12 +181,13 @@ export class LimitsPolicy<R extends LimitRoute> {
     }
   }
 
-  private priceOf(route: R, defs: readonly LimitDef[], principal: Principal) {
+  private priceOf(route: R, defs: readonly LimitDef[], sources: readonly LimitSource[]) {
     const needsPrice = defs.some((def) => def.counter.startsWith('usd'));
     const target = this.targetOf(route);
     const probe = (input: number, output: number) => (target ? this.prices.costOf(target, { inputTokens: input, outputTokens: output }) : undefined);
     if (needsPrice && probe(1, 1) === undefined) {
-      if (this.unknownPrice === 'refuse') throw new GatewayError('BB_PRICE_UNKNOWN', `The model '${route.name}' has no known price, and plan '${principal.plan?.name}' has a spend cap.`);
+      const capped = sources.find((source) => source.limits.spend_per_day_usd !== undefined || source.limits.spend_per_month_usd !== undefined);
+      if (this.unknownPrice === 'refuse') throw new GatewayError('BB_PRICE_UNKNOWN', `The model '${route.name}' has no known price, and ${capped?.label ?? 'a limit'} has a spend cap.`);
       this.warn(`no price for ${target?.providerType}/${target?.model}; counted as zero against spend caps`);
     }
     return {
@@ -173,8 +226,8 @@ function fitOutput(def: LimitDef, expected: Expected, room: number, priced: { ou
   return Math.floor(room - withoutOutput);
 }
 
-function limitError(item: PlannedItem, planName: string, retryAfterSeconds: number): GatewayError {
-  const what = `${item.def.field} of plan '${planName}' (${item.def.describe(item.reserve.limit)})`;
+function limitError(item: PlannedItem, retryAfterSeconds: number): GatewayError {
+  const what = `${item.def.field} of ${item.label} (${item.def.describe(item.reserve.limit)})`;
   if (item.def.kind === 'rate') return new GatewayError('BB_RATE_LIMITED', `Rate limit reached: ${what}. Retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
   if (item.def.window === 'conversation') return new GatewayError('BB_BUDGET_EXCEEDED', `Budget used up: ${what}. Start a new conversation.`);
   return new GatewayError('BB_BUDGET_EXCEEDED', `Budget used up: ${what}. It resets in ${retryAfterSeconds} s.`, { retryAfterSeconds });
