@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { loadConfigFile, parseConfigText } from '../src/config/load.js';
 import type { RequestRecord } from '../src/core/request-record.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
+import { startFakeOpenAI } from './fakes/openai-upstream.js';
 import { chat } from './helpers/limits-accuracy.js';
 
 describe('examples/limits.yaml', () => {
@@ -171,5 +172,52 @@ describe('limits shared by a team, by a model, and per end customer', () => {
     assert.equal(refused.status, 429);
     assert.match(refused.body.error?.message ?? '', /end-customer plan 'per-customer'/);
     assert.equal((await chat(gateway.url, 'bb-loner-d-0000', { model: 'demo', user: 'cust-2' })).status, 200);
+  });
+});
+
+describe('cut mode: a provider that ignores max_tokens is cut at the reservation', () => {
+  let gateway: RunningGateway;
+  let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
+  before(async () => {
+    fake = await startFakeOpenAI();
+    gateway = await startGateway(
+      parseConfigText(
+        `
+server: { host: 127.0.0.1, port: 0, shutdown_grace_ms: 200 }
+logging: { level: silent }
+store: { path: ':memory:' }
+limits: { stream_overrun: cut }
+providers: { fake: { type: openai, api_key: ${fake.apiKey}, base_url: ${fake.url} } }
+models: { gpt: { targets: [{ provider: fake, model: gpt-4o-mini }] } }
+plans: { daily: { limits: { tokens_per_day: 100000 } } }
+auth: { api_keys: [{ name: daily, key: bb-daily-cut-0000, plan: daily }] }
+`,
+        'cut.yaml',
+      ),
+    );
+  });
+  after(async () => {
+    await gateway.close();
+    await fake.close();
+  });
+
+  it('ends the stream with a terminal error event and bills what was generated', async () => {
+    const records: RequestRecord[] = [];
+    const listener = (message: unknown) => records.push(message as RequestRecord);
+    subscribe('breakerbox:request:settled', listener);
+    const openai = new OpenAI({ apiKey: 'bb-daily-cut-0000', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+    const stream = await openai.chat.completions.create({ model: 'gpt', stream: true, max_tokens: 20, messages: [{ role: 'user', content: 'go [fake chunks=400]' }] });
+    let text = '';
+    const failure = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    unsubscribe('breakerbox:request:settled', listener);
+    assert.ok(failure instanceof OpenAI.APIError, `the stream should end in an error, got ${String(failure)} after ${text.length} chars`);
+    assert.match(failure.message, /output tokens reserved/);
+    const record = records.at(-1);
+    assert.equal(record?.errorCode, 'BB_BUDGET_EXCEEDED');
+    assert.ok(record?.usageIncomplete);
+    assert.ok((record?.usage?.outputTokens ?? 0) > 20, 'the generated output is billed');
   });
 });

@@ -19,6 +19,8 @@ export interface LimitedAdmission {
   route: ModelRoute;
   /** x-ratelimit-* headers for the reply. */
   headers: Record<string, string>;
+  /** Set when a budget bounds this answer's output: streams are cut past it. */
+  streamOutputCap?: number;
 }
 
 /** Where the conversation id travels: a header, or `metadata.conversation_id` in the body. */
@@ -32,14 +34,15 @@ export function conversationIdOf(runtime: Runtime, scope: RequestScope, metadata
  * Limits and budgets: reserve the worst case now (may clamp `max_tokens` or pick a cheaper model),
  * book the actual use when the request settles, whatever its outcome.
  */
-export async function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source' | 'user'>, estimatedInputTokens: number, conversationId: string | undefined): Promise<LimitedAdmission> {
+export async function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source' | 'user'> & { stream?: boolean }, estimatedInputTokens: number, conversationId: string | undefined): Promise<LimitedAdmission> {
   scope.record.conversationId = conversationId;
   const requestedMaxTokens = request.maxTokens;
   const ticket = await runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimatedInputTokens, conversationId, customer: request.user });
   if (!ticket) return { route, headers: {} };
-  // A rewritten request is no longer the client's body: adapters build it from the canonical form.
-  if (request.maxTokens !== requestedMaxTokens) request.source = undefined;
+  // A rewritten request is no longer the client's body, and a metered stream needs its content as
+  // events: either way adapters build from the canonical form instead of passing bytes through.
+  if (request.maxTokens !== requestedMaxTokens || (request.stream === true && ticket.streamOutputCap !== undefined)) request.source = undefined;
   scope.record.limitActions = ticket.actions;
   scope.onSettle(() => ticket.settle(scope.record.usage, scope.served));
-  return { route: ticket.route, headers: ticket.headers };
+  return { route: ticket.route, headers: ticket.headers, streamOutputCap: ticket.streamOutputCap };
 }

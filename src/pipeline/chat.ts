@@ -1,6 +1,7 @@
 import type { CanonicalRequest, StreamEvent } from '../core/canonical.js';
 import { toGatewayError } from '../core/errors.js';
 import type { ChatDialect } from '../dialects/dialect.js';
+import { OutputMeter } from '../policies/limits/index.js';
 import { executeChat } from '../routing/execute.js';
 import { estimatePromptTokens } from '../usage/token-estimate.js';
 import { admitLimits, admitModelRequest, conversationIdOf } from './admission.js';
@@ -24,7 +25,7 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     record.requestedModel = request.model;
     record.stream = request.stream;
     const allowed = admitModelRequest(runtime, scope, principal, 'chat', request.model, request.user);
-    const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, allowed, request, estimatePromptTokens(request), conversationIdOf(runtime, scope, request.metadata));
+    const { route, headers: limitHeaders, streamOutputCap } = await admitLimits(runtime, scope, principal, allowed, request, estimatePromptTokens(request), conversationIdOf(runtime, scope, request.metadata));
     const execution = await scope.execute(
       executeChat(route, runtime.health, request, {
         requestId: exchange.requestId,
@@ -40,7 +41,7 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
       return scope.json(200, body, scope.routingHeaders({ ...scope.baseHeaders('application/json'), ...limitHeaders }));
     }
     const headers = scope.routingHeaders({ ...scope.baseHeaders('text/event-stream'), 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...limitHeaders });
-    return { status: 200, headers, stream: encodeStream(scope, dialect, request, outcome.events), onSettled: (info) => scope.settle(info) };
+    return { status: 200, headers, stream: encodeStream(scope, dialect, request, outcome.events, streamOutputCap === undefined ? undefined : new OutputMeter(streamOutputCap)), onSettled: (info) => scope.settle(info) };
   } catch (error) {
     return scope.errorReply(error, dialect.encodeError);
   }
@@ -50,13 +51,14 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
  * Encodes events for the client, noting time to first content and usage on the way. A failure
  * after the stream began becomes the dialect's terminal error event (headers are already sent).
  */
-async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request: CanonicalRequest, events: AsyncIterable<StreamEvent>): AsyncGenerator<string> {
+async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request: CanonicalRequest, events: AsyncIterable<StreamEvent>, meter: OutputMeter | undefined): AsyncGenerator<string> {
   const record = scope.record;
   const encoder = dialect.createStreamEncoder(request);
   try {
     for await (const event of events) {
       if (event.type === 'usage') record.usage = event.usage;
       else if (record.ttftMs === undefined && event.type !== 'start') record.ttftMs = scope.elapsedMs();
+      meter?.observe(event);
       const text = encoder.encode(event);
       if (text !== '') yield text;
     }
@@ -65,7 +67,8 @@ async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request:
     const error = toGatewayError(thrown, scope.exchange.requestId);
     record.errorCode = error.code;
     record.usageIncomplete = true;
-    record.usage ??= { inputTokens: estimatePromptTokens(request), outputTokens: 0, estimated: true };
+    // What was generated before the break is billed: the meter counted it when a budget applies.
+    record.usage ??= { inputTokens: estimatePromptTokens(request), outputTokens: meter?.tokens ?? 0, estimated: true };
     if (error.code !== 'BB_CLIENT_CLOSED' && !scope.exchange.client.closed) yield encoder.error(error);
   }
 }

@@ -52,6 +52,8 @@ interface LimitSource {
 export interface LimitTicket<R extends LimitRoute> {
   route: R;
   headers: Record<string, string>;
+  /** Cut mode with an output budget: the output tokens reserved, which a stream must not pass. */
+  streamOutputCap: number | undefined;
   /** What admission changed, for the record: `clamped:<n>`, `degraded:<model>`. */
   actions: string[];
   settle(usage: Usage | undefined, served: ServedModel | undefined): void;
@@ -124,7 +126,7 @@ export class LimitsPolicy<R extends LimitRoute> {
       }
       if (result.ok) {
         if (conversationKey !== undefined) this.conversations.reserved(conversationKey, items, result.used);
-        return this.ticket(input, route, items, result.used, actions, priced.cost, conversationKey, now);
+        return this.ticket(input, route, items, result.used, actions, priced.cost, conversationKey, now, maxOutput);
       }
       const failed = items[result.index] as PlannedItem;
       if (failed.def.window === 'conversation' && conversationKey !== undefined) this.conversations.set(conversationKey, result.used);
@@ -198,11 +200,13 @@ export class LimitsPolicy<R extends LimitRoute> {
     };
   }
 
-  private ticket(input: LimitRequest<R>, route: R, items: PlannedItem[], used: number[], actions: string[], cost: (usage: Usage | undefined, served: ServedModel | undefined) => number, conversationKey: string | undefined, now: number): LimitTicket<R> {
+  private ticket(input: LimitRequest<R>, route: R, items: PlannedItem[], used: number[], actions: string[], cost: (usage: Usage | undefined, served: ServedModel | undefined) => number, conversationKey: string | undefined, now: number, maxOutput: number): LimitTicket<R> {
     let settled = false;
+    const guardsOutput = this.config.stream_overrun === 'cut' && items.some((item) => item.def.kind === 'budget' && item.def.scalesWithOutput);
     return {
       route,
       actions,
+      streamOutputCap: guardsOutput ? maxOutput : undefined,
       headers: rateLimitHeaders(items, used, now),
       settle: (usage, served) => {
         if (settled) return;
