@@ -4,6 +4,15 @@ import { z } from 'zod';
  * How limits and budgets are kept and enforced. What each plan allows is under `plans.<name>.limits`;
  * this block says where the counters live and how edge cases behave.
  */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const limitsSchema = z
   .strictObject({
     backend: z.enum(['memory', 'redis']).default('memory').describe('memory: one instance. redis: exact limits across instances.'),
@@ -16,7 +25,11 @@ export const limitsSchema = z
       .positive()
       .default(1)
       .describe('Gateway instances sharing the limits. While Redis is down, each instance enforces rate limits at limit / instances; budgets refuse.'),
-    time_zone: z.string().default('UTC').describe('Time zone of daily and monthly windows (an IANA name such as Europe/Berlin).'),
+    time_zone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, 'unknown time zone; use an IANA name such as UTC or Europe/Berlin')
+      .describe('Time zone of daily and monthly windows (an IANA name such as Europe/Berlin).'),
     reservation_ttl_s: z
       .number()
       .int()

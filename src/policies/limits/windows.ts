@@ -42,16 +42,6 @@ function localParts(nowMs: number, timeZone: string): { year: number; month: num
   return { year: parts.year as number, month: parts.month as number, day: parts.day as number, offsetMs: asUtc - Math.floor(nowMs / 1000) * 1000 };
 }
 
-/** Checks a time zone name once, at config load. */
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function windowAt(unit: WindowUnit, nowMs: number, timeZone: string): Window {
   if (unit === 'second' || unit === 'minute') {
     const size = FIXED_MS[unit];
