@@ -2,6 +2,9 @@ import { Identity } from '../src/auth/identity.js';
 import { parseConfigText } from '../src/config/load.js';
 import type { Principal } from '../src/core/principal.js';
 import { AccessPolicy } from '../src/policies/access/index.js';
+import { LimitsPolicy } from '../src/policies/limits/index.js';
+import { MemoryStateStore } from '../src/state/index.js';
+import { createPriceLookup } from '../src/usage/pricing/price-lookup.js';
 import { decodeChatRequest } from '../src/dialects/openai-chat/decode.js';
 import { parseChatResponse } from '../src/providers/openai/parse-response.js';
 import { SseParser } from '../src/upstream/sse-parser.js';
@@ -15,6 +18,20 @@ function measure(fn: () => unknown, budgetMs: number): number {
   let elapsed = 0;
   while (elapsed < budgetMs) {
     for (let i = 0; i < 200; i += 1) fn();
+    ops += 200;
+    elapsed = performance.now() - started;
+  }
+  return (ops / elapsed) * 1000;
+}
+
+/** The same for an async function, awaited one call at a time. */
+async function measureAsync(fn: () => Promise<unknown>, budgetMs: number): Promise<number> {
+  for (let i = 0; i < 2_000; i += 1) await fn();
+  let ops = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < budgetMs) {
+    for (let i = 0; i < 200; i += 1) await fn();
     ops += 200;
     elapsed = performance.now() - started;
   }
@@ -47,14 +64,27 @@ const SSE_BYTES = new TextEncoder().encode(SSE_STREAM);
 export async function runMicroBenchmarks(budgetMs: number): Promise<Record<string, number>> {
   const request = decodeChatRequest(CHAT_BODY);
   const config = parseConfigText(
-    'providers: { m: { type: mock } }\nmodels: { demo: { targets: [{ provider: m, model: m }] }, ops: { targets: [{ provider: m, model: m }] } }\nplans: { paid: { models: [demo] } }\nteams: { t: { plan: paid } }\naccess: { rules: [{ name: ops-only, models: [ops], allow: { teams: [ops] } }, { name: no-embeddings, endpoints: [embeddings], allow: { roles: [admin] } }] }\nauth: { api_keys: [{ name: bench, key: bb-bench-key-0123456789, team: t }] }\n',
+    'providers: { m: { type: mock } }\nmodels: { demo: { targets: [{ provider: m, model: m }] }, ops: { targets: [{ provider: m, model: m }] } }\nplans: { paid: { models: [demo], limits: { requests_per_minute: 1000000000, tokens_per_minute: 1000000000000, concurrent_requests: 1000000, spend_per_month_usd: 1000000000 } } }\nteams: { t: { plan: paid } }\naccess: { rules: [{ name: ops-only, models: [ops], allow: { teams: [ops] } }, { name: no-embeddings, endpoints: [embeddings], allow: { roles: [admin] } }] }\nauth: { api_keys: [{ name: bench, key: bb-bench-key-0123456789, team: t }] }\n',
     'bench.yaml',
   );
   const identity = await Identity.open(config, undefined);
   const authHeaders = { authorization: 'Bearer bb-bench-key-0123456789' };
   const access = new AccessPolicy(config.access.rules);
   const principal = identity.authenticate(authHeaders) as Principal;
+  const route = { name: 'demo' };
+  const limits = new LimitsPolicy(config.limits, new MemoryStateStore(), createPriceLookup(config), 'zero', () => route, () => ({ providerName: 'm', providerType: 'openai', model: 'gpt-4o-mini' }), {
+    teamLimits: () => undefined,
+    modelLimits: () => undefined,
+    customerPlan: () => undefined,
+  });
+  let sequence = 0;
+  const limitCheck = async () => {
+    const ticket = await limits.admit({ requestId: `r${(sequence += 1)}`, principal, route, request: { maxTokens: 200 }, estimatedInputTokens: 40, conversationId: undefined });
+    ticket?.settle({ inputTokens: 40, outputTokens: 12 }, { providerName: 'm', providerType: 'openai', model: 'gpt-4o-mini' });
+  };
+  const limitsAdmitSettle = await measureAsync(limitCheck, budgetMs);
   return {
+    limits_admit_settle_4_limits_memory: limitsAdmitSettle,
     'sse_parse_200_chunks_in_1k_slices': measure(() => {
       const parser = new SseParser();
       for (let offset = 0; offset < SSE_BYTES.length; offset += 1024) parser.push(SSE_BYTES.subarray(offset, offset + 1024));

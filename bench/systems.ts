@@ -43,15 +43,25 @@ export async function startBaseline(upstream: string, cpu: number | undefined): 
  * serialising them is still paid), an OpenAI provider to the bench upstream, and an in-process mock
  * model for the 10,000-stream memory run. Limits, budgets, guards and the ledger join as they land.
  */
-export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string): Promise<Service> {
+export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string, redisUrl?: string): Promise<Service> {
   const port = await freePort();
-  const configPath = join(workDir, 'breakerbox-bench.yaml');
+  const name = redisUrl === undefined ? 'breakerbox' : 'breakerbox-redis';
+  const configPath = join(workDir, `${name}-bench.yaml`);
+  // Limits high enough never to refuse: the bench measures what checking them costs.
+  const limits =
+    redisUrl === undefined
+      ? 'limits: { backend: memory }'
+      : `limits: { backend: redis, redis_url: ${JSON.stringify(redisUrl)}, redis_prefix: bbbench${port} }`;
   await writeFile(
     configPath,
     `server: { host: 127.0.0.1, port: ${port}, shutdown_grace_ms: 1000 }
-store: { path: ${JSON.stringify(join(workDir, 'breakerbox-bench.db'))} }
+store: { path: ${JSON.stringify(join(workDir, `${name}-bench.db`))} }
+${limits}
 plans:
-  paid: { models: [bench, bench-mock, reserved], endpoints: [chat, models] }
+  paid:
+    models: [bench, bench-mock, reserved]
+    endpoints: [chat, models]
+    limits: { requests_per_minute: 100000000, tokens_per_minute: 1000000000000, concurrent_requests: 1000000, spend_per_month_usd: 1000000000 }
 teams:
   apps: { plan: paid }
 access:
@@ -82,5 +92,5 @@ logging: { level: info, requests: true }
   const child = spawnNode([join(ROOT, 'dist/cli/main.js'), 'start', '--config', configPath], cpu);
   const url = `http://127.0.0.1:${port}`;
   await waitUntilUp(`${url}/healthz`, child);
-  return serviceFor('breakerbox', url, child);
+  return serviceFor(name, url, child);
 }

@@ -42,12 +42,25 @@ function localParts(nowMs: number, timeZone: string): { year: number; month: num
   return { year: parts.year as number, month: parts.month as number, day: parts.day as number, offsetMs: asUtc - Math.floor(nowMs / 1000) * 1000 };
 }
 
+/** The current calendar window per unit and zone: Intl formatting costs microseconds, a day is long. */
+const calendarCache = new Map<string, Window & { startMs: number }>();
+
 export function windowAt(unit: WindowUnit, nowMs: number, timeZone: string): Window {
   if (unit === 'second' || unit === 'minute') {
     const size = FIXED_MS[unit];
     const index = Math.floor(nowMs / size);
     return { id: `${unit[0]}${index}`, endMs: (index + 1) * size };
   }
+  const cacheKey = `${unit} ${timeZone}`;
+  const cached = calendarCache.get(cacheKey);
+  if (cached && nowMs >= cached.startMs && nowMs < cached.endMs) return cached;
+  const window = calendarWindow(unit, nowMs, timeZone);
+  // Valid from now until its end; an earlier instant (a clock step back) computes afresh.
+  calendarCache.set(cacheKey, { ...window, startMs: nowMs });
+  return window;
+}
+
+function calendarWindow(unit: 'day' | 'month', nowMs: number, timeZone: string): Window {
   const local = localParts(nowMs, timeZone);
   // The next local midnight (or first of the month), converted back with the current offset; a
   // DST change inside the window shifts its end by that hour, which only moves Retry-After.
