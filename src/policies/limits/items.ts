@@ -52,19 +52,24 @@ export function buildItems(defs: readonly LimitDef[], limits: Limits, expected: 
 /** OpenAI's x-ratelimit-* headers for the request and token limits a plan has. */
 export function rateLimitHeaders(items: readonly PlannedItem[], used: readonly number[], now: number): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const family of ['requests', 'tokens'] as const) {
-    // The tightest of a family's counters speaks for it (per minute before per second).
-    let best: { limit: number; remaining: number; resetMs: number } | undefined;
-    items.forEach((item, index) => {
-      if (item.def.header !== family) return;
-      const remaining = Math.max(0, item.reserve.limit - (used[index] ?? 0));
-      if (!best || remaining < best.remaining) best = { limit: item.reserve.limit, remaining, resetMs: item.windowEndMs - now };
-    });
-    if (best) {
-      headers[`x-ratelimit-limit-${family}`] = String(best.limit);
-      headers[`x-ratelimit-remaining-${family}`] = String(Math.floor(best.remaining));
-      headers[`x-ratelimit-reset-${family}`] = resetText(best.resetMs);
-    }
+  // The tightest counter of each family speaks for it (per minute or per second).
+  let requests = -1;
+  let tokens = -1;
+  for (let index = 0; index < items.length; index += 1) {
+    const item = items[index] as PlannedItem;
+    const family = item.def.header;
+    if (family === undefined) continue;
+    const remaining = item.reserve.limit - (used[index] ?? 0);
+    if (family === 'requests' && (requests < 0 || remaining < item.reserve.limit - (used[requests] ?? 0))) requests = index;
+    if (family === 'tokens' && (tokens < 0 || remaining < item.reserve.limit - (used[tokens] ?? 0))) tokens = index;
   }
+  if (requests >= 0) setFamily(headers, 'requests', items[requests] as PlannedItem, used[requests] ?? 0, now);
+  if (tokens >= 0) setFamily(headers, 'tokens', items[tokens] as PlannedItem, used[tokens] ?? 0, now);
   return headers;
+}
+
+function setFamily(headers: Record<string, string>, family: 'requests' | 'tokens', item: PlannedItem, used: number, now: number): void {
+  headers[`x-ratelimit-limit-${family}`] = String(item.reserve.limit);
+  headers[`x-ratelimit-remaining-${family}`] = String(Math.max(0, Math.floor(item.reserve.limit - used)));
+  headers[`x-ratelimit-reset-${family}`] = resetText(item.windowEndMs - now);
 }

@@ -107,7 +107,7 @@ export class LimitsPolicy<R extends LimitRoute> {
     let maxOutput = request.maxTokens ?? cap ?? this.config.default_max_output_tokens;
     const planned = sources.map((source) => ({
       source,
-      defs: LIMIT_DEFS.filter((def) => source.limits[def.field] !== undefined && (def.window !== 'conversation' || (source === own && conversationKey !== undefined))),
+      defs: defsOf(source.limits).filter((def) => def.window !== 'conversation' || (source === own && conversationKey !== undefined)),
     }));
     const priced = this.priceOf(route, planned.flatMap((entry) => entry.defs), sources);
 
@@ -183,8 +183,10 @@ export class LimitsPolicy<R extends LimitRoute> {
     }
   }
 
-  private priceOf(route: R, defs: readonly LimitDef[], sources: readonly LimitSource[]) {
+  private priceOf(route: R, defs: readonly LimitDef[], sources: readonly LimitSource[]): Priced {
     const needsPrice = defs.some((def) => def.counter.startsWith('usd'));
+    // Without a spend cap nothing here needs a price: skip the catalog on the hot path.
+    if (!needsPrice) return UNPRICED;
     const target = this.targetOf(route);
     const probe = (input: number, output: number) => (target ? this.prices.costOf(target, { inputTokens: input, outputTokens: output }) : undefined);
     if (needsPrice && probe(1, 1) === undefined) {
@@ -193,10 +195,9 @@ export class LimitsPolicy<R extends LimitRoute> {
       this.warn(`no price for ${target?.providerType}/${target?.model}; counted as zero against spend caps`);
     }
     return {
-      maxCost: (input: number, output: number) => (needsPrice ? (probe(input, output) ?? 0) : 0),
-      outputCost: needsPrice ? (probe(0, 1_000_000) ?? 0) / 1_000_000 : 0,
-      cost: (usage: Usage | undefined, served: ServedModel | undefined) =>
-        usage && served ? (this.prices.costOf(served, usage) ?? 0) : 0,
+      maxCost: (input: number, output: number) => probe(input, output) ?? 0,
+      outputCost: (probe(0, 1_000_000) ?? 0) / 1_000_000,
+      cost: (usage: Usage | undefined, served: ServedModel | undefined) => (usage && served ? (this.prices.costOf(served, usage) ?? 0) : 0),
     };
   }
 
@@ -219,6 +220,27 @@ export class LimitsPolicy<R extends LimitRoute> {
     };
   }
 }
+
+interface Priced {
+  maxCost(inputTokens: number, outputTokens: number): number;
+  /** Dollars per output token. */
+  outputCost: number;
+  cost(usage: Usage | undefined, served: ServedModel | undefined): number;
+}
+
+const definedDefs = new WeakMap<Limits, readonly LimitDef[]>();
+
+/** The limit kinds a limits block sets, worked out once per block (config objects live long). */
+function defsOf(limits: Limits): readonly LimitDef[] {
+  let defs = definedDefs.get(limits);
+  if (!defs) {
+    defs = LIMIT_DEFS.filter((def) => limits[def.field] !== undefined);
+    definedDefs.set(limits, defs);
+  }
+  return defs;
+}
+
+const UNPRICED: Priced = { maxCost: () => 0, outputCost: 0, cost: () => 0 };
 
 /** The most output tokens that still fit a budget's room. */
 function fitOutput(def: LimitDef, expected: Expected, room: number, priced: { outputCost: number; maxCost: (i: number, o: number) => number }): number {

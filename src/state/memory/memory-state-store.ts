@@ -75,7 +75,9 @@ export class MemoryStateStore implements StateStore {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryStateStoreOptions = {}) {
-    this.settledMarkerMs = options.settledMarkerMs ?? 60_000;
+    // One process settles each reservation once (the limits policy guards it); the marker only
+    // absorbs a stray repeat, so a short memory keeps the map small under load.
+    this.settledMarkerMs = options.settledMarkerMs ?? 5_000;
     this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 5_000);
     this.timer.unref();
   }
