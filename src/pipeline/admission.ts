@@ -1,5 +1,6 @@
 import type { CanonicalRequest } from '../core/canonical.js';
 import type { EndpointName, Principal } from '../core/principal.js';
+import type { LimitTicket } from '../policies/limits/index.js';
 import type { ModelRoute } from '../routing/router.js';
 import type { RequestScope } from './request-scope.js';
 import { resolveModel, type Runtime } from './runtime.js';
@@ -34,15 +35,19 @@ export function conversationIdOf(runtime: Runtime, scope: RequestScope, metadata
  * Limits and budgets: reserve the worst case now (may clamp `max_tokens` or pick a cheaper model),
  * book the actual use when the request settles, whatever its outcome.
  */
-export async function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source' | 'user'> & { stream?: boolean }, estimatedInputTokens: number, conversationId: string | undefined): Promise<LimitedAdmission> {
+export function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source' | 'user'> & { stream?: boolean }, estimatedInputTokens: number, conversationId: string | undefined): LimitedAdmission | Promise<LimitedAdmission> {
   scope.record.conversationId = conversationId;
   const requestedMaxTokens = request.maxTokens;
-  const ticket = await runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimatedInputTokens, conversationId, customer: request.user });
-  if (!ticket) return { route, headers: {} };
-  // A rewritten request is no longer the client's body, and a metered stream needs its content as
-  // events: either way adapters build from the canonical form instead of passing bytes through.
-  if (request.maxTokens !== requestedMaxTokens || (request.stream === true && ticket.streamOutputCap !== undefined)) request.source = undefined;
-  scope.record.limitActions = ticket.actions;
-  scope.onSettle(() => ticket.settle(scope.record.usage, scope.served));
-  return { route: ticket.route, headers: ticket.headers, streamOutputCap: ticket.streamOutputCap };
+  const finish = (ticket: LimitTicket<ModelRoute> | undefined): LimitedAdmission => {
+    if (!ticket) return { route, headers: {} };
+    // A rewritten request is no longer the client's body, and a metered stream needs its content as
+    // events: either way adapters build from the canonical form instead of passing bytes through.
+    if (request.maxTokens !== requestedMaxTokens || (request.stream === true && ticket.streamOutputCap !== undefined)) request.source = undefined;
+    scope.record.limitActions = ticket.actions;
+    scope.onSettle(() => ticket.settle(scope.record.usage, scope.served));
+    return { route: ticket.route, headers: ticket.headers, streamOutputCap: ticket.streamOutputCap };
+  };
+  // The memory backend answers at once: no promise on the hot path.
+  const pending = runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimatedInputTokens, conversationId, customer: request.user });
+  return pending instanceof Promise ? pending.then(finish) : finish(pending);
 }

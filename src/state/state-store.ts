@@ -55,6 +55,13 @@ export interface StateStore {
    * Idempotent per reservation id; a lapsed reservation still adds `actual` (bill what was used).
    */
   settle(reservationId: string, actual: readonly SettleItem[]): Promise<void>;
+  /**
+   * `reserve` without a promise, for a backend that answers in-process (memory): admission then
+   * costs no microtask hops. Remote backends leave it undefined.
+   */
+  reserveNow?(reservationId: string, items: readonly ReserveItem[], ttlMs: number): ReserveResult;
+  /** `settle` without a promise, where `reserveNow` exists. */
+  settleNow?(reservationId: string, actual: readonly SettleItem[]): void;
   /** Current use of counters (headers, tests). Lapsed reservations are not counted. */
   read(keys: readonly string[]): Promise<CounterUse[]>;
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import type { PlanConfig } from '../../config/identity-schema.js';
 import type { CanonicalRequest, Usage } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Principal } from '../../core/principal.js';
-import type { StateStore } from '../../state/state-store.js';
+import type { ReserveItem, ReserveResult, StateStore } from '../../state/state-store.js';
 import type { PricedModel, PriceLookup } from '../../usage/pricing/price-lookup.js';
 import { StateUnavailableError } from '../../state/state-store.js';
 import { LIMIT_DEFS, type Actual, type Expected, type LimitDef } from './limit-defs.js';
@@ -78,7 +78,40 @@ export class LimitsPolicy<R extends LimitRoute> {
     private readonly warn: (message: string) => void = () => undefined,
   ) {}
 
-  async admit(input: LimitRequest<R>): Promise<LimitTicket<R> | undefined> {
+  /**
+   * Reserves the request's worst case on every applicable counter, or throws the 429/400 that
+   * names the limit. Synchronous with the memory backend (no promise hops on the hot path).
+   */
+  admit(input: LimitRequest<R>): LimitTicket<R> | undefined | Promise<LimitTicket<R> | undefined> {
+    const state = this.prepare(input);
+    if (!state) return undefined;
+    const ttlMs = this.config.reservation_ttl_s * 1000;
+    if (this.store.reserveNow) {
+      for (;;) {
+        const ticket = this.afterReserve(state, this.store.reserveNow(input.requestId, this.nextAttempt(state), ttlMs));
+        if (ticket) return ticket;
+      }
+    }
+    return this.admitRemote(state, ttlMs);
+  }
+
+  private async admitRemote(state: AttemptState<R>, ttlMs: number): Promise<LimitTicket<R>> {
+    for (;;) {
+      const items = this.nextAttempt(state);
+      let result: ReserveResult;
+      try {
+        result = await this.store.reserve(state.input.requestId, items, ttlMs);
+      } catch (error) {
+        if (error instanceof StateUnavailableError) throw new GatewayError('BB_LIMITS_UNAVAILABLE', 'Limits cannot be checked right now (the shared limit store is unreachable); retry shortly.', { retryAfterSeconds: 1, cause: error });
+        throw error;
+      }
+      const ticket = this.afterReserve(state, result);
+      if (ticket) return ticket;
+    }
+  }
+
+  /** Per-request caps, the ladder step and the counters to reserve on; undefined when no limits apply. */
+  private prepare(input: LimitRequest<R>): AttemptState<R> | undefined {
     const sources = this.sourcesOf(input);
     if (sources.length === 0) return undefined;
     const request = input.request;
@@ -104,45 +137,56 @@ export class LimitsPolicy<R extends LimitRoute> {
       const step = ladderStep(this.config.ladder, conversationBudget as number, this.conversations.used(conversationKey));
       if (step.kind !== 'full') this.applyStep(step.kind, request, input.principal, actions, (next) => (route = next));
     }
-    let maxOutput = request.maxTokens ?? cap ?? this.config.default_max_output_tokens;
     const planned = sources.map((source) => ({
       source,
       defs: defsOf(source.limits).filter((def) => def.window !== 'conversation' || (source === own && conversationKey !== undefined)),
     }));
-    const priced = this.priceOf(route, planned.flatMap((entry) => entry.defs), sources);
+    return {
+      input,
+      route,
+      actions,
+      planned,
+      priced: this.priceOf(route, planned.flatMap((entry) => entry.defs), sources),
+      conversationKey,
+      maxOutput: request.maxTokens ?? cap ?? this.config.default_max_output_tokens,
+      attempt: 0,
+      items: [],
+      expected: { inputTokens: 0, maxOutputTokens: 0, maxCost: 0 },
+      now: 0,
+    };
+  }
 
-    for (let attempt = 0; ; attempt += 1) {
-      const expected: Expected = { inputTokens: input.estimatedInputTokens, maxOutputTokens: maxOutput, maxCost: priced.maxCost(input.estimatedInputTokens, maxOutput) };
-      const now = this.store.now();
-      const items = planned.flatMap(({ source, defs }) =>
-        buildItems(defs, source.limits, expected, { scope: source.scope, label: source.label, conversationKey, now, config: this.config, outputMode: this.config.stream_overrun }),
-      );
-      let result;
-      try {
-        result = await this.store.reserve(input.requestId, items.map((item) => item.reserve), this.config.reservation_ttl_s * 1000);
-      } catch (error) {
-        if (error instanceof StateUnavailableError) throw new GatewayError('BB_LIMITS_UNAVAILABLE', 'Limits cannot be checked right now (the shared limit store is unreachable); retry shortly.', { retryAfterSeconds: 1, cause: error });
-        throw error;
-      }
-      if (result.ok) {
-        if (conversationKey !== undefined) this.conversations.reserved(conversationKey, items, result.used);
-        return this.ticket(input, route, items, result.used, actions, priced.cost, conversationKey, now, maxOutput);
-      }
-      const failed = items[result.index] as PlannedItem;
-      if (failed.def.window === 'conversation' && conversationKey !== undefined) this.conversations.set(conversationKey, result.used);
-      // Cut mode: a budget that still has room shortens the answer to fit, once.
-      const room = failed.reserve.limit - result.used;
-      if (attempt === 0 && this.config.stream_overrun === 'cut' && failed.def.kind === 'budget' && failed.def.scalesWithOutput) {
-        const fitted = fitOutput(failed.def, expected, room, priced);
-        if (fitted >= 1 && fitted < maxOutput) {
-          maxOutput = fitted;
-          request.maxTokens = fitted;
-          actions.push(`clamped:${fitted}`);
-          continue;
-        }
-      }
-      throw limitError(failed, secondsUntil(failed.windowEndMs, now));
+  /** The counters and amounts of the next reservation attempt, on the store's clock. */
+  private nextAttempt(state: AttemptState<R>): ReserveItem[] {
+    const inputTokens = state.input.estimatedInputTokens;
+    state.expected = { inputTokens, maxOutputTokens: state.maxOutput, maxCost: state.priced.maxCost(inputTokens, state.maxOutput) };
+    state.now = this.store.now();
+    const context = { conversationKey: state.conversationKey, now: state.now, config: this.config, outputMode: this.config.stream_overrun };
+    state.items = state.planned.flatMap(({ source, defs }) => buildItems(defs, source.limits, state.expected, { ...context, scope: source.scope, label: source.label }));
+    return state.items.map((item) => item.reserve);
+  }
+
+  /** A ticket when the reservation held; undefined to try once more (shortened); else the 429. */
+  private afterReserve(state: AttemptState<R>, result: ReserveResult): LimitTicket<R> | undefined {
+    const { items, conversationKey } = state;
+    if (result.ok) {
+      if (conversationKey !== undefined) this.conversations.reserved(conversationKey, items, result.used);
+      return this.ticket(state, result.used);
     }
+    const failed = items[result.index] as PlannedItem;
+    if (failed.def.window === 'conversation' && conversationKey !== undefined) this.conversations.set(conversationKey, result.used);
+    // Cut mode: a budget that still has room shortens the answer to fit, once.
+    if (state.attempt === 0 && this.config.stream_overrun === 'cut' && failed.def.kind === 'budget' && failed.def.scalesWithOutput) {
+      const fitted = fitOutput(failed.def, state.expected, failed.reserve.limit - result.used, state.priced);
+      if (fitted >= 1 && fitted < state.maxOutput) {
+        state.attempt += 1;
+        state.maxOutput = fitted;
+        state.input.request.maxTokens = fitted;
+        state.actions.push(`clamped:${fitted}`);
+        return undefined;
+      }
+    }
+    throw limitError(failed, secondsUntil(failed.windowEndMs, state.now));
   }
 
   /**
@@ -201,24 +245,50 @@ export class LimitsPolicy<R extends LimitRoute> {
     };
   }
 
-  private ticket(input: LimitRequest<R>, route: R, items: PlannedItem[], used: number[], actions: string[], cost: (usage: Usage | undefined, served: ServedModel | undefined) => number, conversationKey: string | undefined, now: number, maxOutput: number): LimitTicket<R> {
+  private ticket(state: AttemptState<R>, used: number[]): LimitTicket<R> {
+    const { input, items, conversationKey, priced, maxOutput } = state;
     let settled = false;
     const guardsOutput = this.config.stream_overrun === 'cut' && items.some((item) => item.def.kind === 'budget' && item.def.scalesWithOutput);
     return {
-      route,
-      actions,
+      route: state.route,
+      actions: state.actions,
       streamOutputCap: guardsOutput ? maxOutput : undefined,
-      headers: rateLimitHeaders(items, used, now),
+      headers: rateLimitHeaders(items, used, state.now),
       settle: (usage, served) => {
         if (settled) return;
         settled = true;
-        const actual: Actual = { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, cost: cost(usage, served) };
+        const actual: Actual = { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, cost: priced.cost(usage, served) };
         if (conversationKey !== undefined) this.conversations.settled(conversationKey, items, actual);
         const settle = items.map((item) => ({ key: item.reserve.key, amount: item.def.actual(actual), expiresAtMs: item.reserve.expiresAtMs }));
-        this.store.settle(input.requestId, settle).catch((error: unknown) => this.warn(`could not settle limits for request ${input.requestId}: ${(error as Error).message}`));
+        const failed = (error: unknown) => this.warn(`could not settle limits for request ${input.requestId}: ${(error as Error).message}`);
+        if (!this.store.settleNow) {
+          this.store.settle(input.requestId, settle).catch(failed);
+          return;
+        }
+        try {
+          this.store.settleNow(input.requestId, settle);
+        } catch (error) {
+          failed(error);
+        }
       },
     };
   }
+
+}
+
+/** One admission in progress: what it reserves, and what a retry may change. */
+interface AttemptState<R> {
+  input: LimitRequest<R & LimitRoute>;
+  route: R;
+  actions: string[];
+  planned: Array<{ source: LimitSource; defs: readonly LimitDef[] }>;
+  priced: Priced;
+  conversationKey: string | undefined;
+  maxOutput: number;
+  attempt: number;
+  items: PlannedItem[];
+  expected: Expected;
+  now: number;
 }
 
 interface Priced {

@@ -87,6 +87,14 @@ export class MemoryStateStore implements StateStore {
   }
 
   async reserve(reservationId: string, items: readonly ReserveItem[], ttlMs: number): Promise<ReserveResult> {
+    return this.reserveNow(reservationId, items, ttlMs);
+  }
+
+  async settle(reservationId: string, actual: readonly SettleItem[]): Promise<void> {
+    this.settleNow(reservationId, actual);
+  }
+
+  reserveNow(reservationId: string, items: readonly ReserveItem[], ttlMs: number): ReserveResult {
     checkTime('ttlMs', ttlMs);
     const now = Date.now();
     const n = items.length;
@@ -118,7 +126,7 @@ export class MemoryStateStore implements StateStore {
     return { ok: true, used };
   }
 
-  async settle(reservationId: string, actual: readonly SettleItem[]): Promise<void> {
+  settleNow(reservationId: string, actual: readonly SettleItem[]): void {
     const now = Date.now();
     const amounts = actual.map((item) => {
       checkTime('expiresAtMs', item.expiresAtMs);
