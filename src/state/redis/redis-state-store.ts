@@ -66,6 +66,9 @@ export class RedisStateStore implements StateStore {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      // Scripts issued in the same event-loop turn (many requests' reserves and settles) share one
+      // write and one round trip.
+      enableAutoPipelining: true,
       commandTimeout: this.timeoutMs,
       // A connection that stops answering is dropped and redialled instead of piling up commands.
       socketTimeout: Math.max(1_000, this.timeoutMs * 5),
