@@ -7,6 +7,7 @@ import { loadConfigFile, parseConfigText } from '../src/config/load.js';
 import type { RequestRecord } from '../src/core/request-record.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { startFakeOpenAI } from './fakes/openai-upstream.js';
+import { adminCall } from './helpers/admin.js';
 import { chat } from './helpers/limits-accuracy.js';
 
 describe('examples/limits.yaml', () => {
@@ -219,5 +220,66 @@ auth: { api_keys: [{ name: daily, key: bb-daily-cut-0000, plan: daily }] }
     assert.equal(record?.errorCode, 'BB_BUDGET_EXCEEDED');
     assert.ok(record?.usageIncomplete);
     assert.ok((record?.usage?.outputTokens ?? 0) > 20, 'the generated output is billed');
+  });
+});
+
+describe('limits set through the admin API on a key, a user and a team', () => {
+  const ADMIN = 'bb-admin-limits-0123456789';
+  let gateway: RunningGateway;
+  before(async () => {
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 4000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    gateway = await startGateway(
+      parseConfigText(
+        `
+server: { host: 127.0.0.1, port: 0, shutdown_grace_ms: 200 }
+logging: { level: silent }
+store: { path: ':memory:' }
+admin: { api_key: ${ADMIN} }
+providers: { mock: { type: mock, reply: { mode: fixed, text: ok } } }
+models: { demo: { targets: [{ provider: mock, model: mock-1 }] } }
+`,
+        'entity-limits.yaml',
+      ),
+    );
+  });
+  after(() => gateway.close());
+
+  it('a key, a user (across its keys) and a team (across its members) each get their own counters', async () => {
+    const team = await adminCall<{ id: string }>(gateway.url, ADMIN, 'POST', '/teams', { name: 'ops', limits: { requests_per_minute: 4 } });
+    assert.equal(team.status, 201, team.text);
+    const user = await adminCall<{ id: string; limits: unknown }>(gateway.url, ADMIN, 'POST', '/users', { name: 'una', team_id: team.body.id, limits: { requests_per_minute: 3 } });
+    assert.deepEqual(user.body.limits, { requests_per_minute: 3 });
+    const keyOf = async (name: string, extra: Record<string, unknown> = {}) =>
+      (await adminCall<{ key: string }>(gateway.url, ADMIN, 'POST', '/keys', { name, owner: { type: 'user', id: user.body.id }, ...extra })).body.key;
+    const solo = await keyOf('solo', { limits: { requests_per_minute: 1 } });
+    const [first, second] = [await keyOf('first'), await keyOf('second')];
+    // The key's own limit: one request.
+    assert.equal((await chat(gateway.url, solo, { model: 'demo' })).status, 200);
+    const keyRefusal = await chat(gateway.url, solo, { model: 'demo' });
+    assert.equal(keyRefusal.status, 429);
+    assert.match(keyRefusal.body.error?.message ?? '', /requests_per_minute of key 'solo'/);
+    // The user's limit of 3 counts all of una's keys: solo's one request, then two more.
+    assert.equal((await chat(gateway.url, first, { model: 'demo' })).status, 200);
+    assert.equal((await chat(gateway.url, second, { model: 'demo' })).status, 200);
+    const userRefusal = await chat(gateway.url, first, { model: 'demo' });
+    assert.equal(userRefusal.status, 429);
+    assert.match(userRefusal.body.error?.message ?? '', /requests_per_minute of user 'una'/);
+    // The team's limit of 4 counts a team-owned key too.
+    const teamKey = (await adminCall<{ key: string }>(gateway.url, ADMIN, 'POST', '/keys', { name: 'ops-batch', owner: { type: 'team', id: team.body.id } })).body.key;
+    assert.equal((await chat(gateway.url, teamKey, { model: 'demo' })).status, 200);
+    const teamRefusal = await chat(gateway.url, teamKey, { model: 'demo' });
+    assert.equal(teamRefusal.status, 429);
+    assert.match(teamRefusal.body.error?.message ?? '', /requests_per_minute of team 'ops'/);
+  });
+
+  it('refuses limits that do not validate, and limits set by anyone but an admin', async () => {
+    const bad = await adminCall(gateway.url, ADMIN, 'POST', '/teams', { name: 'bad', limits: { requests_per_minute: -1 } });
+    assert.equal(bad.status, 400);
+    const team = await adminCall<{ id: string }>(gateway.url, ADMIN, 'POST', '/teams', { name: 'leads' });
+    const lead = await adminCall<{ id: string }>(gateway.url, ADMIN, 'POST', '/users', { name: 'lena', role: 'team-admin', team_id: team.body.id });
+    const leadKey = (await adminCall<{ key: string }>(gateway.url, ADMIN, 'POST', '/keys', { name: 'lena-key', owner: { type: 'user', id: lead.body.id } })).body.key;
+    const lift = await adminCall(gateway.url, leadKey, 'POST', '/keys', { name: 'k', limits: { requests_per_minute: 1000 } });
+    assert.equal(lift.status, 403);
   });
 });

@@ -44,6 +44,11 @@ export class AdminContext {
     return this.identity.current.plans.has(name);
   }
 
+  /** Limits on an object are set by admins only: a team-admin could otherwise lift its own. */
+  checkLimitsChange(fields: { limits?: unknown }): void {
+    if (fields.limits !== undefined) this.requireAdmin('set limits');
+  }
+
   /** Refuses unknown plans and models with a 400 naming the field. */
   checkReferences(fields: { plan?: string | null; models?: readonly string[] | null }): void {
     if (typeof fields.plan === 'string' && !this.planExists(fields.plan)) throw invalid('plan', `Unknown plan '${fields.plan}'.`);

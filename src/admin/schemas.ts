@@ -9,6 +9,8 @@ export const modelsSchema = z.array(z.string().min(1)).max(1000).describe('Publi
 export const endpointsSchema = z.array(z.enum(ENDPOINTS)).describe('Endpoints allowed; null or absent for all.');
 export const roleSchema = z.enum(ROLES);
 export const planNameSchema = z.string().regex(/^[\w.-]{1,100}$/, 'letters, digits, _ . - only');
+export const limitsOut = z.record(z.string(), z.unknown()).nullable().describe('Limits of this object itself (docs/limits.md); null when none.');
+
 export const timestampSchema = z.iso.datetime({ offset: true }).describe('ISO-8601 time.');
 
 export const organizationOut = z.object({
@@ -26,6 +28,7 @@ export const teamOut = z.object({
   plan: z.string().nullable(),
   models: modelsSchema.nullable(),
   endpoints: endpointsSchema.nullable(),
+  limits: limitsOut,
   managed_by_config: z.boolean().describe('Defined in the config file: read-only through the API.'),
   metadata: metadataSchema,
   created_at: z.string(),
@@ -40,6 +43,7 @@ export const userOut = z.object({
   role: roleSchema,
   plan: z.string().nullable(),
   models: modelsSchema.nullable(),
+  limits: limitsOut,
   metadata: metadataSchema,
   created_at: z.string(),
   updated_at: z.string(),
@@ -53,6 +57,7 @@ export const keyOut = z.object({
   plan: z.string().nullable(),
   models: modelsSchema.nullable(),
   endpoints: endpointsSchema.nullable(),
+  limits: limitsOut,
   tags: z.array(z.string()),
   metadata: metadataSchema,
   expires_at: z.string().nullable(),

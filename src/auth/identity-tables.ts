@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { planSchema, type PlanConfig } from '../config/identity-schema.js';
+import { planLimitsSchema, planSchema, type PlanConfig } from '../config/identity-schema.js';
 import type { AllowList, EndpointName, Principal, ResolvedPlan, Role } from '../core/principal.js';
 import type { CustomerRecord, IdentitySnapshot, KeyStatus, UserRecord } from '../store/records.js';
 import { displayPrefix, hashKey } from './key-secrets.js';
@@ -12,6 +12,8 @@ export interface TeamEntry {
   plan?: string;
   models?: readonly string[];
   endpoints?: readonly EndpointName[];
+  /** Limits shared by the whole team (config `teams.<name>.limits`, or the store's). */
+  limits?: Readonly<Record<string, unknown>>;
 }
 
 export interface PlanEntry extends ResolvedPlan {
@@ -48,7 +50,9 @@ export interface PrincipalParts {
   keyId: string;
   keyName: string;
   displayPrefix: string;
-  user?: { id?: string; name: string; plan?: string; models?: readonly string[]; role?: Role };
+  user?: { id?: string; name: string; plan?: string; models?: readonly string[]; role?: Role; limits?: Readonly<Record<string, unknown>> };
+  /** Limits of the key itself. */
+  limits?: Readonly<Record<string, unknown>>;
   teamName?: string;
   /** A plan named by the credential itself (key or token); wins over user and team plans. */
   plan?: string;
@@ -72,7 +76,7 @@ export function buildIdentityTables(config: Config, snapshot: IdentitySnapshot |
 
   const teamsByName = new Map<string, TeamEntry>();
   for (const team of snapshot?.teams ?? []) {
-    teamsByName.set(team.name, { id: team.id, name: team.name, orgId: team.orgId, plan: team.plan, models: team.models, endpoints: team.endpoints as EndpointName[] | undefined });
+    teamsByName.set(team.name, { id: team.id, name: team.name, orgId: team.orgId, plan: team.plan, models: team.models, endpoints: team.endpoints as EndpointName[] | undefined, limits: validLimits(team.limits) });
   }
   // Config teams are mirrored into the store at start; config stays the source of their fields.
   for (const [name, team] of Object.entries(config.teams)) {
@@ -117,7 +121,8 @@ export function buildIdentityTables(config: Config, snapshot: IdentitySnapshot |
       keyId: key.id,
       keyName: key.name,
       displayPrefix: key.displayPrefix,
-      user: owner && { id: owner.id, name: owner.name, plan: owner.plan, models: owner.models, role: owner.role },
+      user: owner && { id: owner.id, name: owner.name, plan: owner.plan, models: owner.models, role: owner.role, limits: validLimits(owner.limits) },
+      limits: validLimits(key.limits),
       teamName: team?.name,
       plan: key.plan,
       models: key.models,
@@ -170,7 +175,22 @@ export function buildPrincipal(tables: Pick<IdentityTables, 'plans' | 'teamsByNa
     endpointAllowLists,
     tags: parts.tags ?? [],
     metadata: parts.metadata ?? {},
+    entityLimits: entityLimitsOf(parts),
   };
+}
+
+function entityLimitsOf(parts: PrincipalParts): Principal['entityLimits'] {
+  const out: Array<Principal['entityLimits'][number]> = [];
+  if (parts.limits) out.push({ scope: `keylim:${parts.keyId}`, label: `key '${parts.keyName}'`, limits: parts.limits });
+  if (parts.user?.limits && parts.user.id !== undefined) out.push({ scope: `user:${parts.user.id}`, label: `user '${parts.user.name}'`, limits: parts.user.limits });
+  return out;
+}
+
+/** Store limits are checked when written; a row that does not parse is ignored, never half-applied. */
+export function validLimits(limits: Record<string, unknown> | undefined): Readonly<Record<string, unknown>> | undefined {
+  if (limits === undefined) return undefined;
+  const parsed = planLimitsSchema.safeParse(limits);
+  return parsed.success ? (parsed.data as Record<string, unknown>) : undefined;
 }
 
 function planEntry(name: string, config: PlanConfig): PlanEntry {

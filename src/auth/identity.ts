@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import { ANONYMOUS_PRINCIPAL, type Principal } from '../core/principal.js';
 import type { RecordStore } from '../store/record-store.js';
-import { buildIdentityTables, buildPrincipal, type IdentityTables } from './identity-tables.js';
+import { buildIdentityTables, buildPrincipal, validLimits, type IdentityTables } from './identity-tables.js';
 import { createJwtVerifier, looksLikeJwt, type JwtIdentity, type JwtVerifier } from './jwt.js';
 import { extractCredential, hashKey, type RequestHeaders } from './key-secrets.js';
 
@@ -119,7 +119,7 @@ export class Identity {
       keyId: `jwt:${identity.subject}`,
       keyName: `jwt:${userName}`,
       displayPrefix: 'jwt',
-      user: user ? { id: user.id, name: user.name, plan: user.plan, models: user.models } : { name: userName },
+      user: user ? { id: user.id, name: user.name, plan: user.plan, models: user.models, limits: validLimits(user.limits) } : { name: userName },
       teamName: identity.team ?? (user?.teamId === undefined ? undefined : tables.teamsById.get(user.teamId)?.name),
       plan: identity.plan,
       roles: identity.roles,

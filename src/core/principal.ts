@@ -48,6 +48,11 @@ export interface Principal {
   endpointAllowLists: readonly AllowList<EndpointName>[];
   tags: readonly string[];
   metadata: Readonly<Record<string, unknown>>;
+  /**
+   * Limits set on the key or the user itself (besides the plan's), each with the scope its
+   * counters share: `keylim:<key id>` for the key alone, `user:<user id>` for all the user's keys.
+   */
+  entityLimits: ReadonlyArray<{ scope: string; label: string; limits: Readonly<Record<string, unknown>> }>;
 }
 
 /** The principal used when `auth.disabled` is set (local experiments only). */
@@ -61,6 +66,7 @@ export const ANONYMOUS_PRINCIPAL: Principal = {
   endpointAllowLists: [],
   tags: [],
   metadata: {},
+  entityLimits: [],
 };
 
 export function hasRole(principal: Principal, role: Role): boolean {

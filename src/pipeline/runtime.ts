@@ -1,6 +1,7 @@
 import type { Identity } from '../auth/identity.js';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
+import type { PlanConfig } from '../config/identity-schema.js';
 import type { Principal } from '../core/principal.js';
 import { AccessPolicy } from '../policies/access/index.js';
 import { LimitsPolicy } from '../policies/limits/index.js';
@@ -30,6 +31,8 @@ export interface Runtime {
   readonly createdAt: number;
   close(): Promise<void>;
 }
+
+type PlanLimits = NonNullable<PlanConfig['limits']>;
 
 /** What outlives a config reload and is shared by every runtime built on it. */
 export interface RuntimeServices {
@@ -74,7 +77,7 @@ export function createRuntime(config: Config, services: RuntimeServices): Runtim
         return first && { providerName: first.providerName, providerType: first.adapter.type, model: first.model };
       },
       {
-        teamLimits: (team) => config.teams[team]?.limits,
+        teamLimits: (team) => identity.current.teamsByName.get(team)?.limits as PlanLimits | undefined,
         modelLimits: (model) => config.models[model]?.limits,
         customerPlan: (customer) => {
           const planName = identity.current.customers.get(customer)?.plan;

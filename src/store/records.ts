@@ -22,6 +22,8 @@ export interface TeamRecord {
   plan?: string;
   models?: string[];
   endpoints?: string[];
+  /** Limits of the team itself, shared by its keys and users (a plan's `limits` shape). */
+  limits?: Record<string, unknown>;
   metadata: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
@@ -36,6 +38,8 @@ export interface UserRecord {
   role: Role;
   plan?: string;
   models?: string[];
+  /** Limits of the user, shared by all the user's keys. */
+  limits?: Record<string, unknown>;
   metadata: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
@@ -74,6 +78,8 @@ export interface ApiKeyRecord {
   ownerId: string;
   plan?: string;
   models?: string[];
+  /** Limits of this key alone, on top of its plan's. */
+  limits?: Record<string, unknown>;
   endpoints?: string[];
   tags: string[];
   metadata: Record<string, unknown>;

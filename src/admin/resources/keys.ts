@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { displayPrefix, generateApiKey, hashKey } from '../../auth/key-secrets.js';
+import { planLimitsSchema } from '../../config/identity-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ApiKeyRecord } from '../../store/index.js';
 import { roleRank } from '../actor.js';
@@ -14,6 +15,7 @@ const createBody = z.strictObject({
   plan: planNameSchema.optional(),
   models: modelsSchema.optional(),
   endpoints: endpointsSchema.optional(),
+  limits: planLimitsSchema.optional().describe("Limits of this key alone, on top of its plan's (admins only)."),
   tags: z.array(z.string().min(1).max(100)).max(50).optional(),
   metadata: metadataSchema.optional(),
   expires_at: timestampSchema.optional(),
@@ -24,6 +26,7 @@ const updateBody = z.strictObject({
   plan: planNameSchema.nullable().optional(),
   models: modelsSchema.nullable().optional(),
   endpoints: endpointsSchema.nullable().optional(),
+  limits: planLimitsSchema.nullable().optional(),
   tags: z.array(z.string().min(1).max(100)).max(50).optional(),
   metadata: metadataSchema.optional(),
   expires_at: timestampSchema.nullable().optional(),
@@ -42,6 +45,7 @@ export function keyJson(key: ApiKeyRecord): z.infer<typeof keyOut> {
     plan: key.plan ?? null,
     models: key.models ?? null,
     endpoints: (key.endpoints as z.infer<typeof endpointsSchema> | undefined) ?? null,
+    limits: key.limits ?? null,
     tags: key.tags,
     metadata: key.metadata,
     expires_at: key.expiresAt ?? null,
@@ -111,6 +115,7 @@ export const keyRoutes: AdminRoute[] = [
       await checkOwner(ctx, owner);
       ctx.checkReferences(input);
       ctx.checkGrant(input);
+      ctx.checkLimitsChange(input);
       checkEndpoints(ctx, input.endpoints);
       const secret = generateApiKey();
       const key = await ctx.store.apiKeys.create({
@@ -122,6 +127,7 @@ export const keyRoutes: AdminRoute[] = [
         plan: input.plan,
         models: input.models,
         endpoints: input.endpoints,
+        limits: input.limits as Record<string, unknown> | undefined,
         tags: input.tags ?? [],
         metadata: input.metadata ?? {},
         expiresAt: expiryOf(input),
@@ -148,9 +154,10 @@ export const keyRoutes: AdminRoute[] = [
       if (existing.status === 'revoked' && input.status !== undefined) throw new GatewayError('BB_ADMIN_CONFLICT', 'The key is revoked; make a new one.');
       ctx.checkReferences(input);
       ctx.checkGrant(input);
+      ctx.checkLimitsChange(input);
       checkEndpoints(ctx, input.endpoints);
       const expiresAt = input.expires_at === undefined || input.expires_at === null ? input.expires_at : new Date(input.expires_at).toISOString();
-      const key = await ctx.store.apiKeys.update(existing.id, { name: input.name, plan: input.plan, models: input.models, endpoints: input.endpoints, tags: input.tags, metadata: input.metadata, expiresAt, status: input.status });
+      const key = await ctx.store.apiKeys.update(existing.id, { name: input.name, plan: input.plan, models: input.models, endpoints: input.endpoints, limits: input.limits as Record<string, unknown> | null | undefined, tags: input.tags, metadata: input.metadata, expiresAt, status: input.status });
       if (!key) throw notFound('key', existing.id);
       await ctx.changed();
       return ok(keyJson(key));

@@ -3,6 +3,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { TeamRecord } from '../../store/index.js';
 import { notFound, type AdminContext } from '../context.js';
 import { ok, type AdminRoute } from '../route.js';
+import { planLimitsSchema } from '../../config/identity-schema.js';
 import { endpointsSchema, listOf, metadataSchema, modelsSchema, planNameSchema, teamOut } from '../schemas.js';
 import { defaultOrganizationId } from '../seed.js';
 
@@ -13,6 +14,7 @@ const createBody = z.strictObject({
   plan: planNameSchema.optional(),
   models: modelsSchema.optional(),
   endpoints: endpointsSchema.optional(),
+  limits: planLimitsSchema.optional(),
   metadata: metadataSchema.optional(),
 });
 const updateBody = z.strictObject({
@@ -20,6 +22,7 @@ const updateBody = z.strictObject({
   plan: planNameSchema.nullable().optional(),
   models: modelsSchema.nullable().optional(),
   endpoints: endpointsSchema.nullable().optional(),
+  limits: planLimitsSchema.nullable().optional(),
   metadata: metadataSchema.optional(),
 });
 
@@ -31,6 +34,7 @@ export function teamJson(ctx: AdminContext, team: TeamRecord): z.infer<typeof te
     plan: team.plan ?? null,
     models: team.models ?? null,
     endpoints: (team.endpoints as z.infer<typeof endpointsSchema> | undefined) ?? null,
+    limits: team.limits ?? null,
     managed_by_config: team.name in ctx.config.teams,
     metadata: team.metadata,
     created_at: team.createdAt,
@@ -72,6 +76,7 @@ export const teamRoutes: AdminRoute[] = [
         plan: input.plan,
         models: input.models,
         endpoints: input.endpoints,
+        limits: input.limits as Record<string, unknown> | undefined,
         metadata: input.metadata ?? {},
       });
       await ctx.changed();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planLimitsSchema } from '../../config/identity-schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { UserRecord } from '../../store/index.js';
 import { roleRank } from '../actor.js';
@@ -14,6 +15,7 @@ const createBody = z.strictObject({
   role: roleSchema.default('member'),
   plan: planNameSchema.optional(),
   models: modelsSchema.optional(),
+  limits: planLimitsSchema.optional().describe("Limits shared by all the user's keys."),
   metadata: metadataSchema.optional(),
 });
 const updateBody = z.strictObject({
@@ -22,6 +24,7 @@ const updateBody = z.strictObject({
   role: roleSchema.optional(),
   plan: planNameSchema.nullable().optional(),
   models: modelsSchema.nullable().optional(),
+  limits: planLimitsSchema.nullable().optional(),
   metadata: metadataSchema.optional(),
 });
 
@@ -34,6 +37,7 @@ export function userJson(user: UserRecord): z.infer<typeof userOut> {
     role: user.role,
     plan: user.plan ?? null,
     models: user.models ?? null,
+    limits: user.limits ?? null,
     metadata: user.metadata,
     created_at: user.createdAt,
     updated_at: user.updatedAt,
@@ -80,6 +84,7 @@ export const userRoutes: AdminRoute[] = [
       await checkTeam(ctx, teamId);
       ctx.checkReferences(input);
       ctx.checkGrant(input);
+      ctx.checkLimitsChange(input);
       const team = teamId === undefined ? undefined : await ctx.store.teams.get(teamId);
       const user = await ctx.store.users.create({
         name: input.name,
@@ -88,6 +93,7 @@ export const userRoutes: AdminRoute[] = [
         role: input.role,
         plan: input.plan,
         models: input.models,
+        limits: input.limits as Record<string, unknown> | undefined,
         metadata: input.metadata ?? {},
       });
       await ctx.changed();
@@ -113,7 +119,8 @@ export const userRoutes: AdminRoute[] = [
       await checkTeam(ctx, input.team_id);
       ctx.checkReferences(input);
       ctx.checkGrant(input);
-      const user = await ctx.store.users.update(existing.id, { name: input.name, teamId: input.team_id, role: input.role, plan: input.plan, models: input.models, metadata: input.metadata });
+      ctx.checkLimitsChange(input);
+      const user = await ctx.store.users.update(existing.id, { name: input.name, teamId: input.team_id, role: input.role, plan: input.plan, models: input.models, limits: input.limits as Record<string, unknown> | null | undefined, metadata: input.metadata });
       if (!user) throw notFound('user', existing.id);
       await ctx.changed();
       return ok(userJson(user));

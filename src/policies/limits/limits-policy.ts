@@ -206,6 +206,7 @@ export class LimitsPolicy<R extends LimitRoute> {
       const customerPlan = this.lookups.customerPlan(input.customer);
       if (customerPlan?.limits) sources.push({ scope: `cust:${input.customer}`, limits: customerPlan.limits, label: `end-customer plan '${customerPlan.name}'` });
     }
+    for (const entity of input.principal.entityLimits) sources.push({ scope: entity.scope, limits: entity.limits as Limits, label: entity.label });
     const modelLimits = this.lookups.modelLimits(input.route.name);
     if (modelLimits) sources.push({ scope: `model:${input.route.name}`, limits: modelLimits, label: `model '${input.route.name}'` });
     return sources;

@@ -16,6 +16,7 @@ const FIELDS: FieldMap<ApiKeyRecord, ApiKeysTable> = {
   ownerId: ['owner_id', 'text'],
   plan: ['plan', 'text'],
   models: ['models', 'json'],
+  limits: ['limits', 'json'],
   endpoints: ['endpoints', 'json'],
   tags: ['tags', 'json'],
   metadata: ['metadata', 'json'],

@@ -20,6 +20,7 @@ export interface TeamsTable {
   name: string;
   plan: string | null;
   models: JsonText | null;
+  limits: JsonText | null;
   endpoints: JsonText | null;
   metadata: JsonText;
   created_at: string;
@@ -34,6 +35,7 @@ export interface UsersTable {
   role: string;
   plan: string | null;
   models: JsonText | null;
+  limits: JsonText | null;
   metadata: JsonText;
   created_at: string;
   updated_at: string;
@@ -65,6 +67,7 @@ export interface ApiKeysTable {
   owner_id: string;
   plan: string | null;
   models: JsonText | null;
+  limits: JsonText | null;
   endpoints: JsonText | null;
   tags: JsonText;
   metadata: JsonText;

@@ -13,6 +13,7 @@ const FIELDS: FieldMap<TeamRecord, TeamsTable> = {
   name: ['name', 'text'],
   plan: ['plan', 'text'],
   models: ['models', 'json'],
+  limits: ['limits', 'json'],
   endpoints: ['endpoints', 'json'],
   metadata: ['metadata', 'json'],
   createdAt: ['created_at', 'text'],

@@ -15,6 +15,7 @@ const FIELDS: FieldMap<UserRecord, UsersTable> = {
   role: ['role', 'text'],
   plan: ['plan', 'text'],
   models: ['models', 'json'],
+  limits: ['limits', 'json'],
   metadata: ['metadata', 'json'],
   createdAt: ['created_at', 'text'],
   updatedAt: ['updated_at', 'text'],

@@ -1,5 +1,6 @@
 import { Migrator, type Migration, type MigrationProvider, type Kysely } from 'kysely';
 import * as identity from './001-identity.js';
+import * as entityLimits from './002-entity-limits.js';
 
 /**
  * Every migration, in order. Names sort lexically, so keep the numeric prefix; append new ones
@@ -7,6 +8,7 @@ import * as identity from './001-identity.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '001-identity': identity,
+  '002-entity-limits': entityLimits,
 };
 
 /** Migrations live in code (not in files read at run time), so a bundled build carries them. */
