@@ -283,3 +283,37 @@ models: { demo: { targets: [{ provider: mock, model: mock-1 }] } }
     assert.equal(lift.status, 403);
   });
 });
+
+describe('route limits', () => {
+  it('limits.routes counts every caller of a route together, and only that route', async () => {
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 3000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    const gateway = await startGateway(
+      parseConfigText(
+        `
+server: { host: 127.0.0.1, port: 0, shutdown_grace_ms: 200 }
+logging: { level: silent }
+store: { path: ':memory:' }
+limits: { routes: { embeddings: { requests_per_minute: 2 } } }
+providers: { mock: { type: mock, reply: { mode: fixed, text: ok } } }
+models: { demo: { targets: [{ provider: mock, model: mock-1 }] } }
+auth: { api_keys: [{ name: a, key: bb-route-a-0000 }, { name: b, key: bb-route-b-0000 }] }
+`,
+        'routes.yaml',
+      ),
+    );
+    try {
+      const embed = async (key: string) => {
+        const openai = new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+        return openai.embeddings.create({ model: 'demo', input: 'x' }).then(
+          () => 200,
+          (error: unknown) => (error instanceof OpenAI.APIError ? (error.status ?? 0) : 0),
+        );
+      };
+      assert.deepEqual([await embed('bb-route-a-0000'), await embed('bb-route-b-0000'), await embed('bb-route-a-0000')], [200, 200, 429]);
+      assert.equal((await chat(gateway.url, 'bb-route-b-0000', { model: 'demo' })).status, 200, 'chat is another route');
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planLimitsSchema } from './identity-schema.js';
 
 /**
  * How limits and budgets are kept and enforced. What each plan allows is under `plans.<name>.limits`;
@@ -52,6 +53,13 @@ export const limitsSchema = z
       .describe('When an output budget runs out: cut (max_tokens is clamped to what is left, so an answer never overspends) or finish (answers run to their own end; later requests are refused).'),
     conversation_header: z.string().default('x-bb-conversation-id').describe('Request header carrying the conversation id (also read from body metadata.conversation_id).'),
     conversation_ttl_s: z.number().int().positive().default(30 * 86_400).describe('How long a conversation\'s output counter is kept after its last use.'),
+    routes: z
+      .strictObject({
+        chat: planLimitsSchema.optional().describe('Chat completions and messages, streaming or not.'),
+        embeddings: planLimitsSchema.optional().describe('Embeddings.'),
+      })
+      .prefault({})
+      .describe('Limits shared by every caller of a route: `chat` (chat completions and messages) or `embeddings`.'),
     ladder: z
       .strictObject({
         shorter_below: z.number().min(0).max(1).default(0.5).describe('Fraction of the conversation budget left under which answers are shortened.'),

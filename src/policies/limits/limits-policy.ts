@@ -29,6 +29,8 @@ export interface LimitRequest<R extends LimitRoute> {
   conversationId: string | undefined;
   /** The end customer (`user`), whose own plan may carry limits. */
   customer?: string;
+  /** The route (endpoint), for `limits.routes`. */
+  endpoint?: 'chat' | 'embeddings';
 }
 
 type Limits = NonNullable<PlanConfig['limits']>;
@@ -207,6 +209,8 @@ export class LimitsPolicy<R extends LimitRoute> {
       if (customerPlan?.limits) sources.push({ scope: `cust:${input.customer}`, limits: customerPlan.limits, label: `end-customer plan '${customerPlan.name}'` });
     }
     for (const entity of input.principal.entityLimits) sources.push({ scope: entity.scope, limits: entity.limits as Limits, label: entity.label });
+    const routeLimits = input.endpoint === undefined ? undefined : this.config.routes[input.endpoint];
+    if (routeLimits) sources.push({ scope: `route:${input.endpoint}`, limits: routeLimits, label: `route '${input.endpoint}'` });
     const modelLimits = this.lookups.modelLimits(input.route.name);
     if (modelLimits) sources.push({ scope: `model:${input.route.name}`, limits: modelLimits, label: `model '${input.route.name}'` });
     return sources;
