@@ -79,7 +79,7 @@ export async function runMicroBenchmarks(budgetMs: number): Promise<Record<strin
   });
   let sequence = 0;
   const limitCheck = async () => {
-    const ticket = await limits.admit({ requestId: `r${(sequence += 1)}`, principal, route, request: { maxTokens: 200 }, estimatedInputTokens: 40, conversationId: undefined });
+    const ticket = await limits.admit({ requestId: `r${(sequence += 1)}`, principal, route, request: { maxTokens: 200 }, estimateInputTokens: () => 40, conversationId: undefined });
     ticket?.settle({ inputTokens: 40, outputTokens: 12 }, { providerName: 'm', providerType: 'openai', model: 'gpt-4o-mini' });
   };
   const limitsAdmitSettle = await measureAsync(limitCheck, budgetMs);

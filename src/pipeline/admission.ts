@@ -35,7 +35,7 @@ export function conversationIdOf(runtime: Runtime, scope: RequestScope, metadata
  * Limits and budgets: reserve the worst case now (may clamp `max_tokens` or pick a cheaper model),
  * book the actual use when the request settles, whatever its outcome.
  */
-export function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, endpoint: 'chat' | 'embeddings', route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source' | 'user'> & { stream?: boolean }, estimatedInputTokens: number, conversationId: string | undefined): LimitedAdmission | Promise<LimitedAdmission> {
+export function admitLimits(runtime: Runtime, scope: RequestScope, principal: Principal, endpoint: 'chat' | 'embeddings', route: ModelRoute, request: Pick<CanonicalRequest, 'maxTokens' | 'source' | 'user'> & { stream?: boolean }, estimateInputTokens: () => number, conversationId: string | undefined): LimitedAdmission | Promise<LimitedAdmission> {
   scope.record.conversationId = conversationId;
   const requestedMaxTokens = request.maxTokens;
   const finish = (ticket: LimitTicket<ModelRoute> | undefined): LimitedAdmission => {
@@ -48,6 +48,6 @@ export function admitLimits(runtime: Runtime, scope: RequestScope, principal: Pr
     return { route: ticket.route, headers: ticket.headers, streamOutputCap: ticket.streamOutputCap };
   };
   // The memory backend answers at once: no promise on the hot path.
-  const pending = runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimatedInputTokens, conversationId, customer: request.user, endpoint });
+  const pending = runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimateInputTokens, conversationId, customer: request.user, endpoint });
   return pending instanceof Promise ? pending.then(finish) : finish(pending);
 }

@@ -25,7 +25,7 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     record.requestedModel = request.model;
     record.stream = request.stream;
     const allowed = admitModelRequest(runtime, scope, principal, 'chat', request.model, request.user);
-    const { route, headers: limitHeaders, streamOutputCap } = await admitLimits(runtime, scope, principal, 'chat', allowed, request, estimatePromptTokens(request), conversationIdOf(runtime, scope, request.metadata));
+    const { route, headers: limitHeaders, streamOutputCap } = await admitLimits(runtime, scope, principal, 'chat', allowed, request, () => estimatePromptTokens(request), conversationIdOf(runtime, scope, request.metadata));
     const execution = await scope.execute(
       executeChat(route, runtime.health, request, {
         requestId: exchange.requestId,

@@ -15,7 +15,7 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
     const request = decodeEmbeddingsRequest(await scope.readJson());
     record.requestedModel = request.model;
     const allowed = admitModelRequest(runtime, scope, principal, 'embeddings', request.model, request.user);
-    const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, 'embeddings', allowed, { maxTokens: 0, user: request.user }, countEmbeddingInputTokens(request.input), undefined);
+    const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, 'embeddings', allowed, { maxTokens: 0, user: request.user }, () => countEmbeddingInputTokens(request.input), undefined);
     const execution = await scope.execute(
       executeEmbeddings(route, runtime.health, request, {
         requestId: exchange.requestId,

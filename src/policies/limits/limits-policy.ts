@@ -25,7 +25,8 @@ export interface LimitRequest<R extends LimitRoute> {
   route: R;
   /** max_tokens may be clamped in place (output caps, the ladder, cut mode). */
   request: Pick<CanonicalRequest, 'maxTokens'>;
-  estimatedInputTokens: number;
+  /** Counts the prompt's tokens; called only when some limit applies (tokenizing is not free). */
+  estimateInputTokens: () => number;
   conversationId: string | undefined;
   /** The end customer (`user`), whose own plan may carry limits. */
   customer?: string;
@@ -117,11 +118,12 @@ export class LimitsPolicy<R extends LimitRoute> {
     const sources = this.sourcesOf(input);
     if (sources.length === 0) return undefined;
     const request = input.request;
+    const inputTokens = input.estimateInputTokens();
     let cap: number | undefined;
     for (const source of sources) {
       const inputCap = source.limits.max_input_tokens_per_request;
-      if (inputCap !== undefined && input.estimatedInputTokens > inputCap) {
-        throw new GatewayError('BB_INPUT_TOO_LARGE', `The prompt is about ${input.estimatedInputTokens} tokens; ${source.label} allows ${inputCap} per request.`, { param: 'messages' });
+      if (inputCap !== undefined && inputTokens > inputCap) {
+        throw new GatewayError('BB_INPUT_TOO_LARGE', `The prompt is about ${inputTokens} tokens; ${source.label} allows ${inputCap} per request.`, { param: 'messages' });
       }
       const outputCap = source.limits.max_output_tokens_per_request;
       if (outputCap !== undefined && request.maxTokens !== undefined && request.maxTokens > outputCap) {
@@ -150,6 +152,7 @@ export class LimitsPolicy<R extends LimitRoute> {
       planned,
       priced: this.priceOf(route, planned.flatMap((entry) => entry.defs), sources),
       conversationKey,
+      inputTokens,
       maxOutput: request.maxTokens ?? cap ?? this.config.default_max_output_tokens,
       attempt: 0,
       items: [],
@@ -160,7 +163,7 @@ export class LimitsPolicy<R extends LimitRoute> {
 
   /** The counters and amounts of the next reservation attempt, on the store's clock. */
   private nextAttempt(state: AttemptState<R>): ReserveItem[] {
-    const inputTokens = state.input.estimatedInputTokens;
+    const inputTokens = state.inputTokens;
     state.expected = { inputTokens, maxOutputTokens: state.maxOutput, maxCost: state.priced.maxCost(inputTokens, state.maxOutput) };
     state.now = this.store.now();
     const context = { conversationKey: state.conversationKey, now: state.now, config: this.config, outputMode: this.config.stream_overrun };
@@ -289,6 +292,7 @@ interface AttemptState<R> {
   planned: Array<{ source: LimitSource; defs: readonly LimitDef[] }>;
   priced: Priced;
   conversationKey: string | undefined;
+  inputTokens: number;
   maxOutput: number;
   attempt: number;
   items: PlannedItem[];
