@@ -36,6 +36,8 @@ export interface BenchResults {
     { requested: number; completed: number; failed: number; failures: Record<string, number>; peakRssMb: number; baselineRssMb: number; durationMs: number; upstream: string }
   >;
   micro: Record<string, { opsPerSecond: number; changePct: number | null }>;
+  /** Concurrency-1 latency of a model whose primary's breaker is open, against the same model without one. */
+  fallback?: { directP50Us: number; fallbackP50Us: number; fallbackP99Us: number };
   notMeasured: Record<string, string>;
   targets: TargetCheck[];
 }

@@ -108,6 +108,9 @@ async function main(): Promise<void> {
       numbers(target.name).latencyP99Us = round2(percentile(samples, 99));
     }
 
+    const breakerbox = targets.find((target) => target.name === 'breakerbox') as Target;
+    const fallback = await fallbackLatency(breakerbox, PLAN.latencyCount);
+
     for (const target of targets.filter((entry) => entry.name === 'breakerbox' || entry.name === 'baseline')) {
       log(`highest throughput with p99 < 20 ms: ${target.name}`);
       for (const connections of PLAN.kneeSteps) {
@@ -164,6 +167,7 @@ async function main(): Promise<void> {
       systems,
       streams,
       micro,
+      fallback,
       notMeasured,
       targets: [],
     };
@@ -177,6 +181,23 @@ async function main(): Promise<void> {
     for (const service of services.reverse()) await service.stop();
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A model whose only target always fails (its breaker opens after 5 failures) with a fallback to
+ * `bench`, against `bench` itself, in interleaved blocks: what serving from a fallback adds.
+ */
+async function fallbackLatency(breakerbox: Target, count: number): Promise<BenchResults['fallback']> {
+  log('latency through a fallback past an open breaker');
+  const viaFallback: Target = { ...breakerbox, name: 'breakerbox-fallback', body: chatBody('bench-fallback') };
+  await sequentialLatency(viaFallback, 20); // opens the breaker
+  const direct: number[] = [];
+  const fallback: number[] = [];
+  for (let block = 0; block < 5; block += 1) {
+    direct.push(...(await sequentialLatency(breakerbox, Math.ceil(count / 5))));
+    fallback.push(...(await sequentialLatency(viaFallback, Math.ceil(count / 5))));
+  }
+  return { directP50Us: round2(percentile(direct, 50)), fallbackP50Us: round2(percentile(fallback, 50)), fallbackP99Us: round2(percentile(fallback, 99)) };
 }
 
 function round2(value: number): number {
@@ -199,6 +220,7 @@ function checkTargets(results: BenchResults) {
     check('added time to first token', added(gw?.ttftMedianUs, direct?.ttftMedianUs), 1000, 'max', 'µs', `the baseline adds ${round2(added(results.systems.baseline?.ttftMedianUs, direct?.ttftMedianUs) ?? NaN)} µs`),
     check('10,000 concurrent streams all complete', huge ? huge.completed : null, 10_000, 'min', 'streams', huge ? 'see the failure reasons above' : 'not run'),
     check('RSS with 10,000 concurrent streams', huge ? huge.peakRssMb : null, 300, 'max', 'MB', 'tokenizer tables and per-stream heap, see docs/benchmarks.md'),
+    check('fallback past an open breaker, added p50', results.fallback ? results.fallback.fallbackP50Us - results.fallback.directP50Us : null, 5000, 'max', 'µs', 'the routing loop, see docs/benchmarks.md'),
     check('Redis mode throughput vs embedded', results.systems['breakerbox-redis'] ? rps('breakerbox-redis') / rps('breakerbox') : null, 0.7, 'min', 'x', results.systems['breakerbox-redis'] ? 'one Redis round trip per admission and one per settle, see docs/benchmarks.md' : 'REDIS_URL not set'),
   ];
 }

@@ -59,7 +59,7 @@ store: { path: ${JSON.stringify(join(workDir, `${name}-bench.db`))} }
 ${limits}
 plans:
   paid:
-    models: [bench, bench-mock, reserved]
+    models: [bench, bench-mock, bench-fallback, reserved]
     endpoints: [chat, models]
     limits: { requests_per_minute: 100000000, tokens_per_minute: 1000000000000, concurrent_requests: 1000000, spend_per_month_usd: 1000000000 }
 teams:
@@ -81,8 +81,12 @@ providers:
     type: mock
     reply: { mode: lorem, tokens: 20 }
     tokens_per_second: 4
+  broken:
+    type: mock
+    failure: { status: 500 }
 models:
   bench: { targets: [{ provider: upstream, model: gpt-4o-mini }] }
+  bench-fallback: { targets: [{ provider: broken, model: always-500 }], fallbacks: [{ model: bench }] }
   bench-mock: { targets: [{ provider: mock, model: mock-stream }] }
   reserved: { targets: [{ provider: mock, model: mock-reserved }] }
 logging: { level: info, requests: true }

@@ -32,7 +32,7 @@ import {
   type RecordedRequest,
 } from './fakes/anthropic-upstream.js';
 import { apiError, bbCode } from './helpers/api-error.js';
-import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
+import { ONE_ATTEMPT_PER_TARGET, startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
 const UPSTREAM_MODEL = 'claude-sonnet-4-5';
 const DEFAULT_MAX_TOKENS = 1234;
@@ -46,6 +46,7 @@ let gateway: TestGateway;
 
 function config(): string {
   return `
+${ONE_ATTEMPT_PER_TARGET}
 providers:
   anthropic:
     type: anthropic

@@ -14,7 +14,7 @@ import {
 } from './fakes/azure-openai-upstream.js';
 import { fakeEmbedding, fakeToolArguments } from './fakes/openai-upstream.js';
 import { apiError, bbCode } from './helpers/api-error.js';
-import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
+import { ONE_ATTEMPT_PER_TARGET, startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
 const API_VERSION = '2024-10-21';
 const OLD_API_VERSION = '2024-06-01';
@@ -32,6 +32,7 @@ function config(): string {
     api_key: \${env:${key}}
     api_version: "${version}"`;
   return `
+${ONE_ATTEMPT_PER_TARGET}
 providers:
   azure:${provider('AZURE_KEY')}
   azure-old:${provider('AZURE_KEY', OLD_API_VERSION)}

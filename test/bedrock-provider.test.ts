@@ -26,7 +26,7 @@ import {
   type RecordedRequest,
 } from './fakes/bedrock-upstream.js';
 import { apiError, bbCode } from './helpers/api-error.js';
-import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
+import { ONE_ATTEMPT_PER_TARGET, startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 import { waitFor } from './helpers/wait.js';
 
 const MODEL_ID = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
@@ -49,6 +49,7 @@ function config(): string {
     endpoint: ${fake.url}
     default_max_tokens: 777`;
   return `
+${ONE_ATTEMPT_PER_TARGET}
 providers:
   bedrock:${provider('BB_AWS_SECRET')}
   bedrock-wrong-secret:${provider('BB_AWS_WRONG_SECRET')}

@@ -3,9 +3,11 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
+import { ONE_ATTEMPT_PER_TARGET, startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
+// Error shapes, one upstream call each: retries and Retry-After pauses are routing's (test/routing.test.ts).
 const CONFIG = `
+${ONE_ATTEMPT_PER_TARGET}
 server: { host: 127.0.0.1, port: 0, max_body_bytes: 2kb, shutdown_grace_ms: 200 }
 auth:
   api_keys:

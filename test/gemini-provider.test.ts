@@ -17,7 +17,7 @@ import {
   type GeminiRecordedRequest,
 } from './fakes/gemini-upstream.js';
 import { apiError, bbCode } from './helpers/api-error.js';
-import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
+import { ONE_ATTEMPT_PER_TARGET, startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
 const MODEL = 'gemini-2.5-flash';
 /** The key the `gemini-wrong-key` provider is (wrongly) configured with. */
@@ -30,6 +30,7 @@ let gateway: TestGateway;
 
 function config(): string {
   return `
+${ONE_ATTEMPT_PER_TARGET}
 providers:
   gemini:
     type: gemini

@@ -19,7 +19,7 @@ import {
   type RecordedRequest,
 } from './fakes/openai-upstream.js';
 import { apiError, bbCode } from './helpers/api-error.js';
-import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
+import { ONE_ATTEMPT_PER_TARGET, startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
 
 /** The key the gateway is (wrongly) configured with for the `openai-wrong-key` provider. */
 const WRONG_KEY = 'sk-proj-Zq8Xv2Lm9Tr4Wp7Ny3Kd5Hb';
@@ -42,6 +42,7 @@ async function closedPort(): Promise<number> {
 
 function config(deadPort: number): string {
   return `
+${ONE_ATTEMPT_PER_TARGET}
 providers:
   openai:
     type: openai

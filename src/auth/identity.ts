@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import { ANONYMOUS_PRINCIPAL, type Principal } from '../core/principal.js';
 import type { RecordStore } from '../store/record-store.js';
+import type { IdentitySnapshot } from '../store/records.js';
 import { buildIdentityTables, buildPrincipal, validLimits, type IdentityTables } from './identity-tables.js';
 import { createJwtVerifier, looksLikeJwt, type JwtIdentity, type JwtVerifier } from './jwt.js';
 import { extractCredential, hashKey, type RequestHeaders } from './key-secrets.js';
@@ -19,15 +20,17 @@ export interface IdentityOptions {
  */
 export class Identity {
   private tables: IdentityTables;
+  /** The store's records behind `tables`, so a config reload can rebuild them while the store is down. */
+  private snapshot: IdentitySnapshot | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private storeDown = false;
-  private readonly jwt: JwtVerifier | undefined;
+  private jwt: JwtVerifier | undefined;
   /** The verifier hands back the same identity object for a cached token: build its principal once per table set. */
   private tokenPrincipals = new WeakMap<JwtIdentity, { tables: IdentityTables; principal: Principal }>();
 
   private constructor(
-    private readonly config: Config,
+    private config: Config,
     readonly store: RecordStore | undefined,
     private readonly options: IdentityOptions,
   ) {
@@ -39,11 +42,33 @@ export class Identity {
   static async open(config: Config, store: RecordStore | undefined, options: IdentityOptions = {}): Promise<Identity> {
     const identity = new Identity(config, store, options);
     if (store) {
-      identity.tables = buildIdentityTables(config, await store.snapshot());
+      identity.snapshot = await store.snapshot();
+      identity.tables = buildIdentityTables(config, identity.snapshot);
       identity.timer = setInterval(() => void identity.refresh().catch(() => undefined), config.store.refresh_ms);
       identity.timer.unref();
     }
     return identity;
+  }
+
+  /**
+   * Builds the tables for a reloaded config (static keys, plans, teams, auth settings) from the
+   * store's current records, or its last ones when it cannot be read. The returned function swaps
+   * them in synchronously, so the caller can swap its runtime in the same tick. `store.*` is not
+   * reloadable: the refresh interval stays as started.
+   */
+  async prepareReconfigure(config: Config): Promise<() => void> {
+    let snapshot = this.snapshot;
+    if (this.store) snapshot = await this.store.snapshot().catch(() => this.snapshot);
+    const tables = buildIdentityTables(config, snapshot);
+    const sameJwt = JSON.stringify(config.auth.jwt) === JSON.stringify(this.config.auth.jwt);
+    // A new verifier only when its settings changed: it holds the JWKS and verified-token caches.
+    const jwt = sameJwt ? this.jwt : config.auth.jwt ? createJwtVerifier(config.auth.jwt) : undefined;
+    return () => {
+      this.config = config;
+      this.snapshot = snapshot;
+      this.tables = tables;
+      this.jwt = jwt;
+    };
   }
 
   get current(): IdentityTables {
@@ -64,7 +89,15 @@ export class Identity {
     if (!store) return;
     try {
       const revision = await store.revision();
-      if (revision !== this.tables.revision) this.tables = buildIdentityTables(this.config, await store.snapshot());
+      if (revision !== this.tables.revision) {
+        const config = this.config;
+        const snapshot = await store.snapshot();
+        // A reload that landed meanwhile built newer tables from its own read; this one is stale.
+        if (config === this.config) {
+          this.snapshot = snapshot;
+          this.tables = buildIdentityTables(config, snapshot);
+        }
+      }
       if (this.storeDown) {
         this.storeDown = false;
         this.options.onStoreTrouble?.('recovered');

@@ -16,7 +16,13 @@ export async function runValidate(path: string): Promise<number> {
   }
 }
 
+/** The wording of a config error report, shared by `validate`, `start` and a rejected reload's log line. */
+export function describeConfigError(path: string, error: ConfigError): { summary: string; issues: string[] } {
+  return { summary: `${path}: ${error.issues.length} error${error.issues.length === 1 ? '' : 's'}`, issues: error.issues.map(formatIssue) };
+}
+
 export function reportConfigError(path: string, error: ConfigError): void {
-  process.stderr.write(`${path}: ${error.issues.length} error${error.issues.length === 1 ? '' : 's'}\n`);
-  for (const issue of error.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
+  const { summary, issues } = describeConfigError(path, error);
+  process.stderr.write(`${summary}\n`);
+  for (const issue of issues) process.stderr.write(`  ${issue}\n`);
 }

@@ -43,6 +43,10 @@ export const planSchema = z
     models: modelList.optional(),
     endpoints: endpointList.optional(),
     degrade_to: z.string().min(1).optional().describe('A cheaper public model to fall back to as budgets run out.'),
+    fallback_to: z
+      .enum(['any', 'same-or-cheaper'])
+      .default('any')
+      .describe('Degrade mode on failures: same-or-cheaper keeps retries and fallbacks off targets that cost more than the first choice.'),
     limits: planLimitsSchema.optional(),
   })
   .describe('A named bundle of entitlements that keys, users and teams reference.');

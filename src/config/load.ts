@@ -10,14 +10,17 @@ const ENV_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Reads, interpolates and validates a config file; throws ConfigError listing every problem. */
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
-  let text: string;
+  return parseConfigText(await readConfigText(path), path, env);
+}
+
+/** A config file's text; a missing or unreadable file is a ConfigError like any other problem. */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot be read';
     throw new ConfigError(path, [{ path: [], message: reason }]);
   }
-  return parseConfigText(text, path, env);
 }
 
 /** Parses YAML or JSON text into a validated config. `source` names the text in error messages. */

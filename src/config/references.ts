@@ -1,4 +1,5 @@
 import { checkIdentityReferences } from './identity-references.js';
+import { checkRoutingReferences } from './routing-references.js';
 import type { ConfigIssue } from './issues.js';
 import { VENDOR_DEFAULT_BASE_URLS } from './vendor-names.js';
 
@@ -73,6 +74,7 @@ export function checkReferences(raw: unknown): ConfigIssue[] {
     });
   }
   issues.push(...checkIdentityReferences(root));
+  issues.push(...checkRoutingReferences(root));
   return issues;
 }
 

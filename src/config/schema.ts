@@ -3,6 +3,7 @@ import { identityConfigFields, planLimitsSchema, staticKeyIdentityFields } from 
 import { jwtSchema } from './jwt-schema.js';
 import { limitsSchema } from './limits-schema.js';
 import { pricingSchema } from './pricing-schema.js';
+import { modelRoutingFields, routingSchema, targetRoutingFields } from './routing-schema.js';
 import { OPENAI_COMPATIBLE_VENDOR_NAMES } from './vendor-names.js';
 
 /**
@@ -221,12 +222,14 @@ const targetSchema = z.strictObject({
     .describe(
       'Request fields forced on every call to this target, e.g. { temperature: 0.2 }. OpenAI field names where OpenAI has one; provider-specific keys (e.g. Anthropic top_k) are sent as they are (see docs/providers.md).',
     ),
+  ...targetRoutingFields,
 });
 
 const modelSchema = z
   .strictObject({
     description: z.string().optional().describe('Free text, for people.'),
-    targets: z.array(targetSchema).min(1).describe('Where requests for this name go; the first healthy target serves.'),
+    targets: z.array(targetSchema).min(1).describe('Where requests for this name go, ordered by `strategy`; healthy targets first.'),
+    ...modelRoutingFields,
     limits: planLimitsSchema.optional().describe('Limits shared by every caller of this model (on top of each caller\'s plan).'),
   })
   .describe('A public model name clients use.');
@@ -245,8 +248,20 @@ export const configSchema = z
         host: z.string().default('127.0.0.1').describe('Address to bind. Loopback by default; use 0.0.0.0 to serve a network.'),
         port: z.number().int().min(0).max(65_535).default(8080).describe('TCP port; 0 picks a free one.'),
         max_body_bytes: byteSize.default(20 * 1024 * 1024).describe('Largest request body (number of bytes, or "20mb").'),
-        shutdown_grace_ms: milliseconds.default(10_000).describe('On SIGTERM, how long open requests may finish.'),
+        shutdown_grace_ms: milliseconds
+          .default(10_000)
+          .describe('On SIGTERM or SIGINT, how long open requests may finish; streams still open near the end get a terminal BB_SHUTTING_DOWN event.'),
         keep_alive_timeout_ms: milliseconds.default(65_000).describe('Idle keep-alive time for client connections.'),
+        max_in_flight: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(10_000)
+          .describe('Load shedding: with this many requests running on the instance, new ones get a fast 503 BB_GATEWAY_BUSY with Retry-After: 1 (probes excepted). 0 turns it off.'),
+        watch_config: z
+          .boolean()
+          .default(true)
+          .describe('Reload the config when its file changes (SIGHUP always reloads). Only `breakerbox start` watches.'),
       })
       .prefault({})
       .describe('The HTTP listener.'),
@@ -263,6 +278,7 @@ export const configSchema = z
     models: z.record(z.string().regex(/^\S+$/, 'model names contain no spaces'), modelSchema).describe('Public model names.'),
     ...identityConfigFields,
     limits: limitsSchema,
+    routing: routingSchema,
     pricing: pricingSchema,
     logging: z
       .strictObject({

@@ -64,6 +64,7 @@ export const ERROR_REGISTRY = {
   BB_UPSTREAM_ERROR: { status: 502, kind: 'upstream', retryable: false, summary: 'Any other upstream failure.' },
   BB_CLIENT_CLOSED: { status: 499, kind: 'invalid_request', retryable: false, summary: 'The client closed the connection before the answer was complete (recorded, never sent).' },
   BB_SHUTTING_DOWN: { status: 503, kind: 'overloaded', retryable: true, summary: 'The gateway is draining for shutdown; retry on another instance.' },
+  BB_GATEWAY_BUSY: { status: 503, kind: 'overloaded', retryable: true, summary: 'This gateway instance already has `server.max_in_flight` requests running (load shedding); retry after `Retry-After`.' },
   BB_INTERNAL: { status: 500, kind: 'internal', retryable: false, summary: 'A bug in the gateway. The message carries the request id, never a stack trace.' },
 } as const satisfies Record<string, ErrorSpec>;
 

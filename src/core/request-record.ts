@@ -4,10 +4,24 @@ import type { ErrorCode } from './errors.js';
 
 /** One attempt at one target within a request. */
 export interface AttemptRecord {
+  /** The target's name (config `name`, else provider/model). */
+  target: string;
   provider: string;
   model: string;
   outcome: 'ok' | ErrorCode;
   durationMs: number;
+  /** Set on a retry of the same target: which one (1 = first retry). */
+  retry?: number;
+  /** The upstream's HTTP status when it answered with an error. */
+  upstreamStatus?: number;
+}
+
+/** Why the request went where it went: the group, the rule that chose it, the ordered candidates. */
+export interface RoutingTrail {
+  group: string;
+  rule?: string;
+  strategy: string;
+  candidates: string[];
 }
 
 export interface PrincipalSummary {
@@ -40,6 +54,13 @@ export interface RequestRecord {
   customer: string | undefined;
   /** Conversation id from `x-bb-conversation-id` or body metadata. */
   conversationId: string | undefined;
+  /** Prompt template id and version from `x-bb-template-id` / `x-bb-template-version` or body metadata. */
+  templateId: string | undefined;
+  templateVersion: string | undefined;
+  /** Free labels from the `x-bb-tags` header (comma-separated), bounded in count and length. */
+  tags: string[];
+  /** The request body's `metadata` (string values), bounded in count and length. */
+  metadata: Record<string, string> | undefined;
   /** What limits changed before the call: `clamped:<max_tokens>`, `degraded:<model>`. */
   limitActions: string[];
   /** The access decision; `rule` names what denied. */
@@ -49,9 +70,13 @@ export interface RequestRecord {
   servedModel: string | undefined;
   stream: boolean;
   usage: Usage | undefined;
+  /** US dollars for `usage` at the served model's price; undefined when unknown or nothing was served. */
+  costUsd: number | undefined;
   /** The answer broke off (mid-stream failure or client abort): usage covers only what was generated. */
   usageIncomplete: boolean;
   attempts: AttemptRecord[];
+  /** The routing decision (set once routing ran). */
+  routing: RoutingTrail | undefined;
   totalMs: number;
   /** Streams only: request start to the first content sent to the client. */
   ttftMs: number | undefined;

@@ -1,7 +1,9 @@
-import type { CanonicalRequest } from '../core/canonical.js';
+import type { CanonicalMessage, CanonicalRequest } from '../core/canonical.js';
 import type { EndpointName, Principal } from '../core/principal.js';
 import type { LimitTicket } from '../policies/limits/index.js';
-import type { ModelRoute } from '../routing/router.js';
+import type { RoutedRequest } from '../routing/execute.js';
+import type { ModelRoute, RouteSelection } from '../routing/router.js';
+import { lastUserText } from '../routing/rules.js';
 import type { RequestScope } from './request-scope.js';
 import { resolveModel, type Runtime } from './runtime.js';
 
@@ -50,4 +52,84 @@ export function admitLimits(runtime: Runtime, scope: RequestScope, principal: Pr
   // The memory backend answers at once: no promise on the hot path.
   const pending = runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimateInputTokens, conversationId, customer: request.user, endpoint });
   return pending instanceof Promise ? pending.then(finish) : finish(pending);
+}
+
+/** What routing rules may look at in a request. */
+export interface RoutableRequest {
+  messages?: readonly CanonicalMessage[];
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The route phase's first half, before limits: the first matching rule may send the request to
+ * another group (limits then price and reserve against the group that will serve).
+ */
+export function selectRoute(runtime: Runtime, scope: RequestScope, principal: Principal, endpoint: 'chat' | 'embeddings', route: ModelRoute, request: RoutableRequest, promptTokens: () => number): RouteSelection {
+  const router = runtime.router;
+  if (!router.hasRules) return { route, rule: undefined };
+  let text: string | undefined;
+  return router.select(route, {
+    model: route.name,
+    endpoint,
+    plan: principal.plan?.name,
+    team: principal.teamName,
+    headers: scope.exchange.headers,
+    metadata: request.metadata,
+    lastUserText: () => (text ??= lastUserText(request.messages ?? [])),
+    promptTokens,
+  });
+}
+
+/** The route phase's second half: what the attempt loop needs (the rule applies only to the group it chose). */
+export function routedRequest(runtime: Runtime, principal: Principal, selection: RouteSelection, route: ModelRoute, promptTokens: () => number, maxTokens: number | undefined): RoutedRequest {
+  return {
+    router: runtime.router,
+    route,
+    rule: route === selection.route ? selection.rule : undefined,
+    plan: { promptTokens, maxTokens, sameOrCheaper: principal.plan?.spec.fallback_to === 'same-or-cheaper' },
+  };
+}
+
+/** Runs `compute` at most once, and only if asked. */
+export function once(compute: () => number): () => number {
+  let value: number | undefined;
+  return () => (value ??= compute());
+}
+
+/** Header names for the prompt template and free tags (also read from body metadata). */
+const TEMPLATE_HEADER = 'x-bb-template-id';
+const TEMPLATE_VERSION_HEADER = 'x-bb-template-version';
+const TAGS_HEADER = 'x-bb-tags';
+const MAX_LABEL_LENGTH = 200;
+const MAX_TAGS = 16;
+const MAX_METADATA_KEYS = 16;
+
+/**
+ * Labels for the ledger: the prompt template (header, else `metadata.template_id`), tags and the
+ * body's metadata, bounded so a caller cannot make records (or logs) arbitrarily large.
+ */
+export function labelRequest(runtime: Runtime, scope: RequestScope, metadata: Readonly<Record<string, string>> | undefined): void {
+  const record = scope.record;
+  const headers = scope.exchange.headers;
+  const header = (name: string) => {
+    const value = headers[name];
+    return typeof value === 'string' && value !== '' ? value.slice(0, MAX_LABEL_LENGTH) : undefined;
+  };
+  record.templateId = header(TEMPLATE_HEADER) ?? metadata?.template_id?.slice(0, MAX_LABEL_LENGTH);
+  record.templateVersion = header(TEMPLATE_VERSION_HEADER) ?? metadata?.template_version?.slice(0, MAX_LABEL_LENGTH);
+  const tags = header(TAGS_HEADER);
+  if (tags !== undefined) record.tags = tags.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '').slice(0, MAX_TAGS);
+  if (metadata !== undefined) {
+    const kept: Record<string, string> = {};
+    for (const [key, value] of Object.entries(metadata).slice(0, MAX_METADATA_KEYS)) kept[key.slice(0, MAX_LABEL_LENGTH)] = String(value).slice(0, MAX_LABEL_LENGTH);
+    record.metadata = kept;
+  }
+  // Prices the actual use once the request settles, whatever the outcome.
+  scope.onSettle(() => priceUsage(runtime, scope));
+}
+
+/** The cost of what was served, from the runtime's price lookup; set at settle. */
+function priceUsage(runtime: Runtime, scope: RequestScope): void {
+  const { usage } = scope.record;
+  if (usage && scope.served) scope.record.costUsd = runtime.prices.costOf(scope.served, usage);
 }

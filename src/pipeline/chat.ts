@@ -4,7 +4,7 @@ import type { ChatDialect } from '../dialects/dialect.js';
 import { OutputMeter } from '../policies/limits/index.js';
 import { executeChat } from '../routing/execute.js';
 import { estimatePromptTokens } from '../usage/token-estimate.js';
-import { admitLimits, admitModelRequest, conversationIdOf } from './admission.js';
+import { admitLimits, admitModelRequest, conversationIdOf, labelRequest, once, routedRequest, selectRoute } from './admission.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
 import type { Runtime } from './runtime.js';
@@ -24,10 +24,13 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     const request = dialect.decodeChat(await scope.readJson());
     record.requestedModel = request.model;
     record.stream = request.stream;
+    labelRequest(runtime, scope, request.metadata);
     const allowed = admitModelRequest(runtime, scope, principal, 'chat', request.model, request.user);
-    const { route, headers: limitHeaders, streamOutputCap } = await admitLimits(runtime, scope, principal, 'chat', allowed, request, () => estimatePromptTokens(request), conversationIdOf(runtime, scope, request.metadata));
+    const promptTokens = once(() => estimatePromptTokens(request));
+    const selection = selectRoute(runtime, scope, principal, 'chat', allowed, request, promptTokens);
+    const { route, headers: limitHeaders, streamOutputCap } = await admitLimits(runtime, scope, principal, 'chat', selection.route, request, promptTokens, conversationIdOf(runtime, scope, request.metadata));
     const execution = await scope.execute(
-      executeChat(route, runtime.health, request, {
+      executeChat(routedRequest(runtime, principal, selection, route, promptTokens, request.maxTokens), request, {
         requestId: exchange.requestId,
         client: exchange.client,
         clientHeaders: exchange.headers,

@@ -1,6 +1,6 @@
 import { decodeEmbeddingsRequest, encodeEmbeddingsResponse, encodeOpenAIError, OPENAI_DIALECT } from '../dialects/openai-chat/index.js';
 import { executeEmbeddings } from '../routing/execute.js';
-import { admitLimits, admitModelRequest } from './admission.js';
+import { admitLimits, admitModelRequest, labelRequest, once, routedRequest, selectRoute } from './admission.js';
 import { countEmbeddingInputTokens } from '../usage/token-estimate.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
@@ -14,10 +14,13 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
     const principal = await scope.authenticate(runtime.identity);
     const request = decodeEmbeddingsRequest(await scope.readJson());
     record.requestedModel = request.model;
+    labelRequest(runtime, scope, undefined);
     const allowed = admitModelRequest(runtime, scope, principal, 'embeddings', request.model, request.user);
-    const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, 'embeddings', allowed, { maxTokens: 0, user: request.user }, () => countEmbeddingInputTokens(request.input), undefined);
+    const inputTokens = once(() => countEmbeddingInputTokens(request.input));
+    const selection = selectRoute(runtime, scope, principal, 'embeddings', allowed, {}, inputTokens);
+    const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, 'embeddings', selection.route, { maxTokens: 0, user: request.user }, inputTokens, undefined);
     const execution = await scope.execute(
-      executeEmbeddings(route, runtime.health, request, {
+      executeEmbeddings(routedRequest(runtime, principal, selection, route, inputTokens, 0), request, {
         requestId: exchange.requestId,
         client: exchange.client,
         clientHeaders: exchange.headers,

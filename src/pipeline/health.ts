@@ -8,7 +8,8 @@ export function handleHealthz(exchange: Exchange): Reply {
 
 /**
  * `GET /readyz`: config loaded and every store reachable. Today all state is in process, so ready
- * means a runtime is loaded and the gateway is not draining; stores add their checks here.
+ * means a runtime is loaded and the gateway is not draining; stores add their checks here. The
+ * circuit breaker of every target that has seen traffic is listed under `targets`.
  */
 export function handleReadyz(runtime: Runtime | undefined, draining: boolean, exchange: Exchange): Reply {
   const ready = runtime !== undefined && !draining;
@@ -20,6 +21,8 @@ export function handleReadyz(runtime: Runtime | undefined, draining: boolean, ex
       providers: runtime ? runtime.providers.size : 0,
       models: runtime ? runtime.modelNames.length : 0,
     },
+    // Upstream trouble does not make this instance unready (another would fare no better); it is shown.
+    targets: runtime ? runtime.router.board.report() : [],
   };
   return { status: ready ? 200 : 503, headers: { 'content-type': 'application/json', 'x-request-id': exchange.requestId }, body: JSON.stringify(body) };
 }

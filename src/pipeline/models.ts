@@ -1,4 +1,5 @@
 import { GatewayError } from '../core/errors.js';
+import { encodeAnthropicError } from '../dialects/anthropic-messages/index.js';
 import { encodeModelList, encodeModelObject, encodeOpenAIError, OPENAI_DIALECT } from '../dialects/openai-chat/index.js';
 import type { Exchange, Reply } from './exchange.js';
 import { RequestScope } from './request-scope.js';
@@ -31,10 +32,18 @@ export async function handleGetModel(runtime: Runtime, exchange: Exchange, id: s
   }
 }
 
-/** For 404 and 405 answers decided by the server's routing table. */
+/**
+ * For answers the server decides before a handler runs (404, 405, shutting down, load shedding):
+ * in the endpoint's own error shape, so an Anthropic SDK on /v1/messages gets Anthropic's.
+ */
 export function handleRouteError(exchange: Exchange, error: GatewayError, allow?: string): Reply {
   const scope = new RequestScope(exchange, 'other', undefined);
-  const reply = scope.errorReply(error, encodeOpenAIError);
+  const reply = scope.errorReply(error, isAnthropicPath(exchange.path) ? encodeAnthropicError : encodeOpenAIError);
   if (allow !== undefined) reply.headers.allow = allow;
   return reply;
+}
+
+/** `/v1/messages` and everything under it speak Anthropic's dialect. */
+function isAnthropicPath(path: string): boolean {
+  return path.startsWith('/v1/messages') && (path.length === 12 || path[12] === '/');
 }

@@ -37,14 +37,20 @@ export class RequestScope {
       customer: undefined,
       access: undefined,
       conversationId: undefined,
+      templateId: undefined,
+      templateVersion: undefined,
+      tags: [],
+      metadata: undefined,
       limitActions: [],
       requestedModel: undefined,
       provider: undefined,
       servedModel: undefined,
       stream: false,
       usage: undefined,
+      costUsd: undefined,
       usageIncomplete: false,
       attempts: [],
+      routing: undefined,
       totalMs: 0,
       ttftMs: undefined,
       upstreamMs: undefined,
@@ -86,10 +92,14 @@ export class RequestScope {
     try {
       execution = await run;
     } catch (error) {
-      if (error instanceof ExecutionError) this.record.attempts = error.attempts;
+      if (error instanceof ExecutionError) {
+        this.record.attempts = error.attempts;
+        this.record.routing = error.routing;
+      }
       throw error;
     }
     this.record.attempts = execution.attempts;
+    this.record.routing = execution.routing;
     this.record.provider = execution.target.providerName;
     this.record.servedModel = execution.target.model;
     this.served = { providerName: execution.target.providerName, providerType: execution.target.adapter.type, model: execution.target.model };
@@ -128,6 +138,9 @@ export class RequestScope {
     const { provider, servedModel, upstreamMs, attempts } = this.record;
     if (provider !== undefined) headers['x-breakerbox-provider'] = provider;
     if (servedModel !== undefined) headers['x-breakerbox-model'] = servedModel;
+    const served = attempts[attempts.length - 1];
+    if (served?.outcome === 'ok') headers['x-breakerbox-target'] = served.target;
+    if (this.record.routing?.rule !== undefined) headers['x-breakerbox-rule'] = this.record.routing.rule;
     headers['x-breakerbox-attempts'] = String(attempts.length);
     const total = this.elapsedMs();
     const upstream = upstreamMs ?? 0;

@@ -9,8 +9,9 @@ import type { PriceLookup } from '../usage/pricing/price-lookup.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ProviderAdapter } from '../providers/provider-adapter.js';
 import { createProvider } from '../providers/registry.js';
-import { HealthTracker } from '../routing/health.js';
-import type { ModelRoute, RoutedTarget } from '../routing/router.js';
+import { BreakerBoard } from '../routing/breakers.js';
+import { Router, type ModelRoute, type RoutedTarget } from '../routing/router.js';
+import { compileRules } from '../routing/rules.js';
 
 /**
  * The config compiled once into lookup tables: nothing here is re-derived per request. A config
@@ -26,7 +27,10 @@ export interface Runtime {
   readonly identity: Identity;
   readonly access: AccessPolicy;
   readonly limits: LimitsPolicy<ModelRoute>;
-  readonly health: HealthTracker;
+  /** Rules, strategies, fallbacks; its breaker board outlives reloads. */
+  readonly router: Router;
+  /** Prices for settled usage (the lookup in force: a reload may replace it). */
+  readonly prices: PriceLookup;
   /** Unix seconds when this runtime was built (reported as the models' `created`). */
   readonly createdAt: number;
   close(): Promise<void>;
@@ -39,6 +43,8 @@ export interface RuntimeServices {
   identity: Identity;
   state: StateStore;
   prices: PriceLookup;
+  /** Circuit breakers and latency per target: a reload keeps what was learnt. */
+  breakers?: BreakerBoard;
   warn?: (message: string) => void;
 }
 
@@ -49,15 +55,26 @@ export function createRuntime(config: Config, services: RuntimeServices): Runtim
 
   const models = new Map<string, ModelRoute>();
   for (const [name, model] of Object.entries(config.models)) {
-    const targets: RoutedTarget[] = model.targets.map((target, index) => ({
-      id: `${target.provider}/${target.model}#${index}`,
+    const targets: RoutedTarget[] = model.targets.map((target) => ({
+      // Keyed by the upstream deployment, so groups sharing it share its breaker and latency.
+      id: `${target.provider}/${target.model}`,
+      name: target.name ?? `${target.provider}/${target.model}`,
       providerName: target.provider,
       model: target.model,
       params: target.params,
+      weight: target.weight,
+      contextWindow: target.context_window,
       adapter: providers.get(target.provider) as ProviderAdapter,
     }));
-    models.set(name, { name, targets });
+    const fallbacks = model.fallbacks.map((fallback) => ({ model: fallback.model, on: new Set(fallback.on) }));
+    models.set(name, { name, targets, strategy: model.strategy, fallbacks });
   }
+  // Kept on the shared services object, so every runtime a reload builds sees the same breakers.
+  const board = (services.breakers ??= new BreakerBoard(config.routing.breaker));
+  board.configure(config.routing.breaker);
+  const router = new Router(models, config.routing, compileRules(config.routing.rules), board, (target, inputTokens, outputTokens) =>
+    services.prices.costOf({ providerName: target.providerName, providerType: target.adapter.type, model: target.model }, { inputTokens, outputTokens }),
+  );
 
   return {
     config,
@@ -87,7 +104,10 @@ export function createRuntime(config: Config, services: RuntimeServices): Runtim
       },
       services.warn,
     ),
-    health: new HealthTracker(),
+    router,
+    get prices() {
+      return services.prices;
+    },
     createdAt: Math.floor(Date.now() / 1000),
     async close() {
       await Promise.all([...providers.values()].map((provider) => provider.close()));

@@ -41,8 +41,9 @@ const clock = new DeadlineClock();
 const clientClosed = () => new GatewayError('BB_CLIENT_CLOSED', 'The client closed the connection.');
 
 /**
- * One attempt's abort signal: aborted by the client's disconnect or by whichever timeout is armed.
- * The abort reason tells the two apart, so the error is exact.
+ * One attempt's abort signal: aborted by the client's disconnect, a server interruption (its
+ * reason, e.g. BB_SHUTTING_DOWN) or whichever timeout is armed. The abort reason tells them
+ * apart, so the error is exact.
  */
 export class AttemptDeadline implements AttemptSignal {
   aborted = false;
@@ -56,9 +57,10 @@ export class AttemptDeadline implements AttemptSignal {
   private armedWhat = '';
 
   constructor(client: ClientLink) {
-    this.unlink = client.onClose(() => {
+    // A reason means the server interrupted the request (e.g. shutdown), not that the client left.
+    this.unlink = client.onClose((reason) => {
       this.disarm();
-      this.abort(clientClosed());
+      this.abort(reason ?? clientClosed());
     });
   }
 

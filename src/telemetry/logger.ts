@@ -89,7 +89,10 @@ export function formatRequestLine(record: RequestRecord, level: number, time: st
   if (record.provider !== undefined) line += `,"provider":${JSON.stringify(record.provider)}`;
   if (record.servedModel !== undefined) line += `,"served_model":${JSON.stringify(record.servedModel)}`;
   if (record.stream) line += ',"stream":true';
+  if (record.routing?.rule !== undefined) line += `,"routing_rule":${JSON.stringify(record.routing.rule)}`;
   if (record.attempts.length > 0) line += `,"attempts":${record.attempts.length}`;
+  // Which targets failed on the way (a fallback story in one field), e.g. "openai/gpt-4o:BB_UPSTREAM_OVERLOADED".
+  if (record.attempts.length > 1) line += `,"failed_attempts":${JSON.stringify(record.attempts.filter((attempt) => attempt.outcome !== 'ok').map((attempt) => `${attempt.target}:${attempt.outcome}`))}`;
   if (record.usage) line += `,"input_tokens":${record.usage.inputTokens},"output_tokens":${record.usage.outputTokens}`;
   if (record.usageIncomplete) line += ',"usage_incomplete":true';
   line += `,"total_ms":${round(record.totalMs)}`;

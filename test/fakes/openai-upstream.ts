@@ -13,7 +13,8 @@
  *
  *   error=<kind>        invalid_param (400), context_length (400, code context_length_exceeded),
  *                       model_not_found (404), rate_limit (429), insufficient_quota (429),
- *                       server_error (500), overloaded (503), invalid_api_key (401)
+ *                       server_error (500), overloaded (503), invalid_api_key (401),
+ *                       content_filter (400, code content_filter, as Azure OpenAI's prompt filter)
  *   status=<code>       the same errors chosen by status: 400, 401, 404, 429, 500, 503
  *   retry_after=<s>     Retry-After seconds on a 429 (default 3)
  *   chunks=<n>          content deltas in the reply (default: FAKE_REPLY word by word);
@@ -47,7 +48,8 @@ export type FakeErrorKind =
   | 'insufficient_quota'
   | 'server_error'
   | 'overloaded'
-  | 'invalid_api_key';
+  | 'invalid_api_key'
+  | 'content_filter';
 
 export interface FakeBehavior {
   error: FakeErrorKind | undefined;
@@ -117,6 +119,11 @@ export interface FakeOpenAI {
   waitForClose(stream: FakeStream, timeoutMs: number): Promise<boolean>;
   /** Forgets recorded requests and streams. */
   clear(): void;
+  /**
+   * Behaviour for every later request (`key=value; ...`, as in the header), under any directive or
+   * header; undefined restores the default. Lets a test make one upstream fail and recover.
+   */
+  setBehavior(text: string | undefined): void;
   /** Ends every open socket and timer, then stops listening. */
   close(): Promise<void>;
 }
@@ -144,7 +151,7 @@ const ERROR_BY_STATUS: Record<number, FakeErrorKind> = {
   503: 'overloaded',
 };
 
-const ERROR_KINDS = new Set<string>(Object.values(ERROR_BY_STATUS).concat(['context_length', 'insufficient_quota']));
+const ERROR_KINDS = new Set<string>(Object.values(ERROR_BY_STATUS).concat(['context_length', 'insufficient_quota', 'content_filter']));
 
 /** The content deltas of a reply: FAKE_REPLY word by word, or `chunks` numbered pieces. */
 export function fakeContentPieces(chunks?: number, chunkBytes?: number): string[] {
@@ -339,6 +346,14 @@ function errorFor(kind: FakeErrorKind, model: string, behavior: FakeBehavior, ke
       );
     case 'insufficient_quota':
       return make(429, 'You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', null, 'insufficient_quota');
+    case 'content_filter':
+      return make(
+        400,
+        "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry.",
+        'invalid_request_error',
+        'prompt',
+        'content_filter',
+      );
     case 'server_error':
       return make(500, 'The server had an error while processing your request. Sorry about that!', 'server_error', null, null);
     case 'overloaded':
@@ -408,6 +423,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const stats = { bytesWritten: 0, backpressureCount: 0 };
   let seq = 0;
   let closing = false;
+  let baseBehavior: Readonly<FakeBehavior> = DEFAULT_BEHAVIOR;
   const sleep = (ms: number) => server.sleep(ms);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -419,7 +435,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const json = isObject(body) ? body : undefined;
     const header = req.headers[FAKE_BEHAVIOR_HEADER];
     const directive = json && known ? directiveFromBody(path, json) : undefined;
-    let behavior: FakeBehavior = directive === undefined ? DEFAULT_BEHAVIOR : parseBehavior(directive);
+    let behavior: FakeBehavior = directive === undefined ? baseBehavior : parseBehavior(directive, baseBehavior);
     if (typeof header === 'string') behavior = parseBehavior(header, behavior);
     const recorded: RecordedRequest = { seq: id, method: req.method ?? 'GET', path, headers: req.headers, body, behavior, receivedAt: performance.now() };
     if (record) requests.push(recorded);
@@ -573,6 +589,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     clear() {
       requests.length = 0;
       streams.length = 0;
+    },
+    setBehavior(text) {
+      baseBehavior = text === undefined ? DEFAULT_BEHAVIOR : parseBehavior(text);
     },
     async close() {
       if (closing) return;
