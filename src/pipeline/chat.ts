@@ -53,26 +53,36 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
 /**
  * Encodes events for the client, noting time to first content and usage on the way. A failure
  * after the stream began becomes the dialect's terminal error event (headers are already sent).
+ * The request settles (its record is published, and so made durable by the ledger) before the
+ * closing event goes out: a stream the client saw complete is never missing from the records.
  */
 async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request: CanonicalRequest, events: AsyncIterable<StreamEvent>, meter: OutputMeter | undefined): AsyncGenerator<string> {
   const record = scope.record;
   const encoder = dialect.createStreamEncoder(request);
+  let closing = '';
   try {
     for await (const event of events) {
       if (event.type === 'usage') record.usage = event.usage;
       else if (record.ttftMs === undefined && event.type !== 'start') record.ttftMs = scope.elapsedMs();
       meter?.observe(event);
       const text = encoder.encode(event);
-      if (text !== '') yield text;
+      if (text === '') continue;
+      // A passed-through Anthropic stream carries its own closing event: it waits for settle too.
+      if (event.type === 'raw' && event.event === 'message_stop') closing += text;
+      else yield text;
     }
-    yield encoder.end();
+    scope.settle({ status: 200, clientClosed: false });
+    yield closing + encoder.end();
   } catch (thrown) {
     const error = toGatewayError(thrown, scope.exchange.requestId);
     record.errorCode = error.code;
     record.usageIncomplete = true;
     // What was generated before the break is billed: the meter counted it when a budget applies.
     record.usage ??= { inputTokens: estimatePromptTokens(request), outputTokens: meter?.tokens ?? 0, estimated: true };
-    if (error.code !== 'BB_CLIENT_CLOSED' && !scope.exchange.client.closed) yield encoder.error(error);
+    if (error.code !== 'BB_CLIENT_CLOSED' && !scope.exchange.client.closed) {
+      scope.settle({ status: 200, clientClosed: false });
+      yield encoder.error(error);
+    }
   }
 }
 

@@ -32,7 +32,11 @@ export interface Reply {
   headers: Record<string, string>;
   body?: string;
   stream?: AsyncIterable<string>;
-  /** Called once the reply is fully written or the client has gone; the settle phase hangs here. */
+  /**
+   * The settle phase hangs here: called just before the last byte is written (so what a client
+   * received is always recorded), or when the client has gone. May be called more than once;
+   * implementations act on the first call only.
+   */
   onSettled?: (info: SettleInfo) => void;
 }
 

@@ -267,6 +267,9 @@ export class GatewayServer {
     const body = reply.body ?? '';
     reply.headers['content-length'] = String(Buffer.byteLength(body));
     response.writeHead(reply.status, reply.headers);
+    // Settle before the last byte: an answer the client received is always recorded (the settle
+    // from the response's close is then a no-op).
+    reply.onSettled?.({ status: reply.status, clientClosed: false });
     response.end(body);
   }
 }
