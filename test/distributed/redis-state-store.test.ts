@@ -10,6 +10,7 @@ import { hashTagOf, slotPrefix } from '../../src/state/redis/scripts.js';
 import { ResilientStateStore } from '../../src/state/resilient-state-store.js';
 import { describeStateStoreContract } from '../../src/state/state-store.contract.js';
 import { StateUnavailableError, type ReserveItem, type StateStore } from '../../src/state/state-store.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 const url = process.env.REDIS_URL;
 const skip = url ? false : 'REDIS_URL is not set (e.g. redis://127.0.0.1:6379); skipping Redis state store tests';
@@ -88,44 +89,6 @@ async function timed<T>(call: () => Promise<T>): Promise<{ ms: number; value?: T
     return { ms: performance.now() - start, value };
   } catch (error) {
     return { ms: performance.now() - start, error };
-  }
-}
-
-/** A TCP hop between the store and Redis that a test can cut (refuse), black-hole or restore. */
-class Proxy {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  blackhole = false;
-  port = 0;
-
-  constructor(private readonly target: URL) {}
-
-  async start(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(Number(this.target.port || 6379), this.target.hostname);
-      for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
-        this.sockets.add(from);
-        from.on('data', (chunk) => {
-          if (!this.blackhole) to.write(chunk);
-        });
-        from.on('error', () => undefined);
-        from.on('close', () => {
-          this.sockets.delete(from);
-          to.destroy();
-        });
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  /** Refuses new connections and drops the open ones. */
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
 
@@ -244,7 +207,7 @@ describe('redis state store, several instances and the wire', { skip }, () => {
   });
 
   it('resilient store rides out an outage through a proxy and recovers on its own', async () => {
-    const proxy = new Proxy(new URL(url ?? ''));
+    const proxy = TcpProxy.to(new URL(url ?? ''), 6379);
     await proxy.start();
     const changes: boolean[] = [];
     const opened = await track(openStateStore({ backend: 'redis', url: `redis://127.0.0.1:${proxy.port}`, prefix: runPrefix, commandTimeoutMs: TIMEOUT, instances: 2, onStateChange: (c) => changes.push(c.degraded) }));
