@@ -190,8 +190,13 @@ store: { path: ':memory:' }
 limits: { stream_overrun: cut }
 providers: { fake: { type: openai, api_key: ${fake.apiKey}, base_url: ${fake.url} } }
 models: { gpt: { targets: [{ provider: fake, model: gpt-4o-mini }] } }
-plans: { daily: { limits: { tokens_per_day: 100000 } } }
-auth: { api_keys: [{ name: daily, key: bb-daily-cut-0000, plan: daily }] }
+plans:
+  daily: { limits: { tokens_per_day: 100000 } }
+  daily-finish: { limits: { tokens_per_day: 100000, stream_overrun: finish } }
+auth:
+  api_keys:
+    - { name: daily, key: bb-daily-cut-0000, plan: daily }
+    - { name: daily-finish, key: bb-daily-finish-0000, plan: daily-finish }
 `,
         'cut.yaml',
       ),
@@ -220,6 +225,22 @@ auth: { api_keys: [{ name: daily, key: bb-daily-cut-0000, plan: daily }] }
     assert.equal(record?.errorCode, 'BB_BUDGET_EXCEEDED');
     assert.ok(record?.usageIncomplete);
     assert.ok((record?.usage?.outputTokens ?? 0) > 20, 'the generated output is billed');
+  });
+
+  it('a plan whose budgets say stream_overrun: finish lets the same stream run to its end, and bills it all', async () => {
+    const records: RequestRecord[] = [];
+    const listener = (message: unknown) => records.push(message as RequestRecord);
+    subscribe('breakerbox:request:settled', listener);
+    const openai = new OpenAI({ apiKey: 'bb-daily-finish-0000', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+    const stream = await openai.chat.completions.create({ model: 'gpt', stream: true, max_tokens: 20, messages: [{ role: 'user', content: 'go [fake chunks=400]' }] });
+    let chunks = 0;
+    for await (const chunk of stream) if (chunk.choices[0]?.delta.content) chunks += 1;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    unsubscribe('breakerbox:request:settled', listener);
+    assert.equal(chunks, 400);
+    const record = records.at(-1);
+    assert.equal(record?.errorCode, undefined);
+    assert.ok((record?.usage?.outputTokens ?? 0) >= 400);
   });
 });
 

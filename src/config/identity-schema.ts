@@ -34,6 +34,10 @@ export const planLimitsSchema = z
     spend_per_day_usd: money.optional(),
     spend_per_month_usd: money.optional(),
     conversation_output_tokens: count.optional(),
+    stream_overrun: z
+      .enum(['cut', 'finish'])
+      .optional()
+      .describe("How these budgets treat an answer that would run past them (cut or finish); limits.stream_overrun when omitted."),
   })
   .describe('Rate limits and budgets (docs/limits.md).');
 

@@ -11,6 +11,8 @@ export interface PlannedItem {
   label: string;
   reserve: ReserveItem;
   windowEndMs: number;
+  /** How this item's budget treats an answer that would overrun it (its limit set's, else the config's). */
+  overrun: 'cut' | 'finish';
 }
 
 export interface ItemContext {
@@ -20,7 +22,7 @@ export interface ItemContext {
   conversationKey: string | undefined;
   now: number;
   config: LimitsConfig;
-  /** finish: budgets only check that something is left (1 token), answers may overrun them. */
+  /** The default overrun mode; finish: budgets only check that something is left (1 token), answers may overrun them. */
   outputMode: 'cut' | 'finish';
 }
 
@@ -28,6 +30,7 @@ type Limits = NonNullable<PlanConfig['limits']>;
 
 /** The counters and amounts for one reservation, window keys computed on the store's clock. */
 export function buildItems(defs: readonly LimitDef[], limits: Limits, expected: Expected, context: ItemContext): PlannedItem[] {
+  const overrun = limits.stream_overrun ?? context.outputMode;
   const finishExpected: Expected = { inputTokens: expected.inputTokens, maxOutputTokens: Math.min(1, expected.maxOutputTokens), maxCost: expected.maxCost > 0 ? expected.maxCost * 1e-6 : 0 };
   return defs.map((def) => {
     let key: string;
@@ -43,9 +46,9 @@ export function buildItems(defs: readonly LimitDef[], limits: Limits, expected: 
       key = `${def.counter}:${context.scope}:${window.id}`;
       endMs = window.endMs;
     }
-    const basis = context.outputMode === 'finish' && def.kind === 'budget' && def.scalesWithOutput ? finishExpected : expected;
+    const basis = overrun === 'finish' && def.kind === 'budget' && def.scalesWithOutput ? finishExpected : expected;
     const limit = limits[def.field] as number;
-    return { def, label: context.label, windowEndMs: endMs, reserve: { key, limit, amount: def.reserve(basis), expiresAtMs: endMs, kind: def.kind } };
+    return { def, label: context.label, windowEndMs: endMs, overrun, reserve: { key, limit, amount: def.reserve(basis), expiresAtMs: endMs, kind: def.kind } };
   });
 }
 

@@ -181,7 +181,7 @@ export class LimitsPolicy<R extends LimitRoute> {
     const failed = items[result.index] as PlannedItem;
     if (failed.def.window === 'conversation' && conversationKey !== undefined) this.conversations.set(conversationKey, result.used);
     // Cut mode: a budget that still has room shortens the answer to fit, once.
-    if (state.attempt === 0 && this.config.stream_overrun === 'cut' && failed.def.kind === 'budget' && failed.def.scalesWithOutput) {
+    if (state.attempt === 0 && failed.overrun === 'cut' && failed.def.kind === 'budget' && failed.def.scalesWithOutput) {
       const fitted = fitOutput(failed.def, state.expected, failed.reserve.limit - result.used, state.priced);
       if (fitted >= 1 && fitted < state.maxOutput) {
         state.attempt += 1;
@@ -256,7 +256,7 @@ export class LimitsPolicy<R extends LimitRoute> {
   private ticket(state: AttemptState<R>, used: number[]): LimitTicket<R> {
     const { input, items, conversationKey, priced, maxOutput } = state;
     let settled = false;
-    const guardsOutput = this.config.stream_overrun === 'cut' && items.some((item) => item.def.kind === 'budget' && item.def.scalesWithOutput);
+    const guardsOutput = items.some((item) => item.overrun === 'cut' && item.def.kind === 'budget' && item.def.scalesWithOutput);
     return {
       route: state.route,
       actions: state.actions,
