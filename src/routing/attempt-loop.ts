@@ -84,6 +84,8 @@ class AttemptRun<T> {
   /** Targets skipped for an open breaker: the last resort. */
   private readonly deferred: RoutedTarget[] = [];
   private readonly ceiling: number | undefined;
+  /** The targets of the group being tried now (the chosen group, then fallback groups). */
+  private stage: RoutedTarget[];
   private lastError: GatewayError | undefined;
   private lastClass: ErrorClass | undefined;
   private smallestFailedWindow = Number.POSITIVE_INFINITY;
@@ -99,8 +101,6 @@ class AttemptRun<T> {
     if (input.rule) this.routing.rule = input.rule.name;
     this.ceiling = input.plan.sameOrCheaper ? costCeiling(input.router, first[0], input.plan) : undefined;
   }
-
-  private stage: RoutedTarget[];
 
   async run(): Promise<Execution<T>> {
     const { router, context } = this.input;
