@@ -9,6 +9,15 @@ import { decodeChatRequest } from '../src/dialects/openai-chat/decode.js';
 import { parseChatResponse } from '../src/providers/openai/parse-response.js';
 import { SseParser } from '../src/upstream/sse-parser.js';
 import { estimatePromptTokens } from '../src/usage/token-estimate.js';
+import { configuredNames, GatewayMetrics } from '../src/telemetry/metrics.js';
+import { syntheticRecord } from '../src/telemetry/metrics-test-records.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Outbox } from '../src/usage/ledger/outbox.js';
+import { sampleRecord } from '../src/usage/ledger/test-fixtures.js';
+import { createDetector } from '../src/policies/guardrails/detect/index.js';
+import { PROMPT_4KB_CLEAN, PROMPT_4KB_PII } from '../test/fixtures/guardrails/prompts.js';
 
 /** ops/second of one hot function, measured for about `budgetMs` after a warm-up. */
 function measure(fn: () => unknown, budgetMs: number): number {
@@ -83,8 +92,26 @@ export async function runMicroBenchmarks(budgetMs: number): Promise<Record<strin
     ticket?.settle({ inputTokens: 40, outputTokens: 12 }, { providerName: 'm', providerType: 'openai', model: 'gpt-4o-mini' });
   };
   const limitsAdmitSettle = await measureAsync(limitCheck, budgetMs);
+  // The ledger's hot-path cost per request: serialize the settled record, commit it to a file outbox.
+  const outboxDir = mkdtempSync(join(tmpdir(), 'bb-bench-outbox-'));
+  const outbox = Outbox.open(join(outboxDir, 'outbox.db'));
+  const settled = sampleRecord('bench-request-0001');
+  let appended = 0;
+  const ledgerAppend = measure(() => {
+    outbox.append(JSON.stringify(settled));
+    // What the shipper does off the request path (removes, and a WAL checkpoint every 4,000
+    // writes), so the file stays small; its cost is included, amortized.
+    if ((appended += 1) % 1000 === 0) {
+      outbox.remove(Number.MAX_SAFE_INTEGER);
+      outbox.maintain();
+    }
+  }, budgetMs);
+  outbox.close();
+  rmSync(outboxDir, { recursive: true, force: true });
+  const guardDetector = createDetector();
   return {
     limits_admit_settle_4_limits_memory: limitsAdmitSettle,
+    ledger_append: ledgerAppend,
     'sse_parse_200_chunks_in_1k_slices': measure(() => {
       const parser = new SseParser();
       for (let offset = 0; offset < SSE_BYTES.length; offset += 1024) parser.push(SSE_BYTES.subarray(offset, offset + 1024));
@@ -95,5 +122,14 @@ export async function runMicroBenchmarks(budgetMs: number): Promise<Record<strin
     parse_openai_chat_response: measure(() => parseChatResponse(COMPLETION_TEXT, 'bench'), budgetMs),
     authenticate_static_key: measure(() => identity.authenticate(authHeaders), budgetMs),
     access_check_plan_team_rules: measure(() => access.check(principal, { endpoint: 'chat', model: 'demo' }), budgetMs),
+    // Guardrail detection (all built-in entities) on a 4 KB prompt, without and with PII in it.
+    guard_detect_4kb_clean: measure(() => guardDetector.detect(PROMPT_4KB_CLEAN), budgetMs),
+    guard_detect_4kb_pii: measure(() => guardDetector.detect(PROMPT_4KB_PII), budgetMs),
+    // What one settled chat request costs the metrics subscriber (it runs in the settle phase).
+    metrics_observe: (() => {
+      const metrics = new GatewayMetrics({ names: configuredNames(() => config), breakers: () => [], inFlight: () => 0 }, { processMetrics: false });
+      const record = syntheticRecord({ requestedModel: 'demo', provider: 'm', usage: { inputTokens: 40, outputTokens: 12, cachedInputTokens: 8 } });
+      return measure(() => metrics.observe(record), budgetMs);
+    })(),
   };
 }

@@ -38,6 +38,8 @@ export interface BenchResults {
   micro: Record<string, { opsPerSecond: number; changePct: number | null }>;
   /** Concurrency-1 latency of a model whose primary's breaker is open, against the same model without one. */
   fallback?: { directP50Us: number; fallbackP50Us: number; fallbackP99Us: number };
+  /** Concurrency-1 latency on a 4 KB prompt without and with guardrails (input and output guards on). */
+  guards?: { plainP50Us: number; guardedP50Us: number; guardedP99Us: number };
   notMeasured: Record<string, string>;
   targets: TargetCheck[];
 }

@@ -110,6 +110,9 @@ async function main(): Promise<void> {
 
     const breakerbox = targets.find((target) => target.name === 'breakerbox') as Target;
     const fallback = await fallbackLatency(breakerbox, PLAN.latencyCount);
+    const guarded = await startBreakerbox(upstream.url, PROXY_CPU, workDir, undefined, { guards: true });
+    services.push(guarded);
+    const guards = await guardLatency(breakerbox, { ...breakerbox, name: 'breakerbox-guards', url: guarded.url }, PLAN.latencyCount);
 
     for (const target of targets.filter((entry) => entry.name === 'breakerbox' || entry.name === 'baseline')) {
       log(`highest throughput with p99 < 20 ms: ${target.name}`);
@@ -168,6 +171,7 @@ async function main(): Promise<void> {
       streams,
       micro,
       fallback,
+      guards,
       notMeasured,
       targets: [],
     };
@@ -200,6 +204,24 @@ async function fallbackLatency(breakerbox: Target, count: number): Promise<Bench
   return { directP50Us: round2(percentile(direct, 50)), fallbackP50Us: round2(percentile(fallback, 50)), fallbackP99Us: round2(percentile(fallback, 99)) };
 }
 
+/** A 4 KB prompt (prose, no personal data) through Breakerbox without and with guardrails, interleaved. */
+async function guardLatency(plain: Target, guarded: Target, count: number): Promise<BenchResults['guards']> {
+  log('latency with guardrails on a 4 KB prompt');
+  const prose = 'The shipment left the warehouse on Monday and should reach the depot by Thursday, weather permitting. ';
+  const prompt = prose.repeat(Math.ceil(4096 / prose.length)).slice(0, 4096);
+  const body = () => JSON.stringify({ model: 'bench', max_tokens: 256, messages: [{ role: 'user', content: prompt }] });
+  const withoutGuards: Target = { ...plain, body };
+  const withGuards: Target = { ...guarded, body };
+  await sequentialLatency(withGuards, 20);
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let block = 0; block < 5; block += 1) {
+    off.push(...(await sequentialLatency(withoutGuards, Math.ceil(count / 5))));
+    on.push(...(await sequentialLatency(withGuards, Math.ceil(count / 5))));
+  }
+  return { plainP50Us: round2(percentile(off, 50)), guardedP50Us: round2(percentile(on, 50)), guardedP99Us: round2(percentile(on, 99)) };
+}
+
 function round2(value: number): number {
   return round(value, 2);
 }
@@ -221,6 +243,7 @@ function checkTargets(results: BenchResults) {
     check('10,000 concurrent streams all complete', huge ? huge.completed : null, 10_000, 'min', 'streams', huge ? 'see the failure reasons above' : 'not run'),
     check('RSS with 10,000 concurrent streams', huge ? huge.peakRssMb : null, 300, 'max', 'MB', 'tokenizer tables and per-stream heap, see docs/benchmarks.md'),
     check('fallback past an open breaker, added p50', results.fallback ? results.fallback.fallbackP50Us - results.fallback.directP50Us : null, 5000, 'max', 'µs', 'the routing loop, see docs/benchmarks.md'),
+    check('guardrails on a 4 KB prompt, added p50', results.guards ? results.guards.guardedP50Us - results.guards.plainP50Us : null, 500, 'max', 'µs', 'detection on request and answer, see docs/guardrails-detection.md'),
     check('Redis mode throughput vs embedded', results.systems['breakerbox-redis'] ? rps('breakerbox-redis') / rps('breakerbox') : null, 0.7, 'min', 'x', results.systems['breakerbox-redis'] ? 'one Redis round trip per admission and one per settle, see docs/benchmarks.md' : 'REDIS_URL not set'),
   ];
 }

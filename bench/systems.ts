@@ -43,9 +43,16 @@ export async function startBaseline(upstream: string, cpu: number | undefined): 
  * serialising them is still paid), an OpenAI provider to the bench upstream, and an in-process mock
  * model for the 10,000-stream memory run. Limits, budgets, guards and the ledger join as they land.
  */
-export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string, redisUrl?: string): Promise<Service> {
+/** Guardrails as a cautious deployment sets them: egress rules for four entities, injection flagging, output secret redaction. */
+const GUARDRAILS_YAML = `guardrails:
+  entities: { email: { external: tokenize }, ssn: { external: mask }, payment_card: { external: block }, secret: { external: mask } }
+  injection: { action: flag }
+  output: { secrets: redact }
+`;
+
+export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string, redisUrl?: string, options: { guards?: boolean } = {}): Promise<Service> {
   const port = await freePort();
-  const name = redisUrl === undefined ? 'breakerbox' : 'breakerbox-redis';
+  const name = options.guards ? 'breakerbox-guards' : redisUrl === undefined ? 'breakerbox' : 'breakerbox-redis';
   const configPath = join(workDir, `${name}-bench.yaml`);
   // Limits high enough never to refuse: the bench measures what checking them costs.
   const limits =
@@ -90,7 +97,7 @@ models:
   bench-mock: { targets: [{ provider: mock, model: mock-stream }] }
   reserved: { targets: [{ provider: mock, model: mock-reserved }] }
 logging: { level: info, requests: true }
-`,
+${options.guards ? GUARDRAILS_YAML : ''}`,
   );
   process.env.BENCH_UPSTREAM_KEY = UPSTREAM_KEY;
   const child = spawnNode([join(ROOT, 'dist/cli/main.js'), 'start', '--config', configPath], cpu);

@@ -7,7 +7,11 @@ import { GatewayServer, type ReloadableServerOptions } from './server/http-serve
 import { openStateStore, type StateStore } from './state/index.js';
 import { openRecordStore, type RecordStore } from './store/index.js';
 import { createPriceLookup } from './usage/pricing/price-lookup.js';
+import { startRollupJob } from './usage/analytics/rollup-job.js';
+import { startLedger, type Ledger } from './usage/ledger/ledger.js';
+import { startAudit } from './audit/index.js';
 import { createLogging, logRequests, type Logger } from './telemetry/logger.js';
+import { startTelemetry } from './telemetry/metrics-wiring.js';
 
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:8080 */
@@ -19,6 +23,8 @@ export interface RunningGateway {
   /** The config in force (restart-only settings as started). */
   readonly config: Config;
   store: RecordStore;
+  /** The usage ledger writer: outbox queue depth (for metrics), flush (for tests). */
+  ledger: Ledger;
   /** Counters for limits and budgets (memory, or Redis). */
   state: StateStore;
   logger: Logger;
@@ -102,10 +108,50 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   let runtime = createRuntime(config, services);
   let current = config;
   let stopLogging = config.logging.requests ? logRequests(logging) : () => undefined;
+  // Subscribed last before listening: a start that fails earlier leaves no subscriber behind.
+  let ledger: Ledger;
+  try {
+    ledger = startLedger(config, store, logger);
+  } catch (error) {
+    stopLogging();
+    await runtime.close();
+    identity.close();
+    await Promise.all([store.close(), state.close()]);
+    throw error;
+  }
+  // Denials and guard actions, batched into the hash-chained audit log (docs/audit.md).
+  const audit = startAudit({ store, config: config.audit, log: logger });
+  // Folds new ledger rows into the usage rollups (docs/analytics.md); the interval follows reloads.
+  const rollups = startRollupJob(store.usage, {
+    intervalMs: () => current.analytics.rollup_interval_ms,
+    // SQLite folds block the event loop (about 35 µs a row): small runs, with I/O turns between them.
+    rowsPerRun: 500,
+    chunkRows: 500,
+    onTrouble: (problem, error) =>
+      problem === 'failed'
+        ? logger.warn({ err: errorText(error) }, 'usage rollups: folding ledger rows failed; usage answers read unfolded rows raw meanwhile')
+        : logger.info('usage rollups: folding ledger rows works again'),
+  });
+  // Metrics and traces, fed by the settle channel (docs/observability.md); restart-only settings.
+  const telemetry = startTelemetry(config, {
+    config: () => runtime.config,
+    breakers: () => runtime.router.board.report(),
+    inFlight: () => server.requestsInFlight,
+    ledgerQueueDepth: () => ledger.queueDepth(),
+  });
+  services.metrics = telemetry.metrics;
+  services.traceHeaders = telemetry.traceHeaders;
   const server = new GatewayServer(runtime, { host: config.server.host, port: config.server.port, ...serverOptions(config) });
   const release = async () => {
     stopLogging();
+    // Builds the last spans and flushes them to the collector (bounded wait).
+    await telemetry.close();
     identity.close();
+    // Ships what the outbox holds while the store is still open.
+    await ledger.close();
+    // Appends the last buffered denials while the store is still open.
+    await audit.close();
+    await rollups.stop();
     await Promise.all([store.close(), state.close()]);
   };
   let address;
@@ -181,6 +227,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       return current;
     },
     store,
+    ledger,
     state,
     logger,
     reload(next) {

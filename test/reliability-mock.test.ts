@@ -164,6 +164,7 @@ describe('request logs', () => {
     const config = parseConfigText(
       `
 server: { host: 127.0.0.1, port: 0 }
+store: { path: ':memory:' }
 auth: { api_keys: [{ name: logged, key: ${TEST_KEY} }] }
 logging: { level: info }
 providers: { mock: { type: mock } }

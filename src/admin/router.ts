@@ -8,16 +8,18 @@ import { RecordConflictError, RecordInUseError, RecordReferenceError } from '../
 import { resolveActor } from './actor.js';
 import { AdminContext } from './context.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { auditRoutes, withAdminAudit } from './resources/audit.js';
 import { customerRoutes } from './resources/customers.js';
 import { keyRoutes } from './resources/keys.js';
 import { organizationRoutes } from './resources/organizations.js';
 import { planRoutes } from './resources/plans.js';
 import { teamRoutes } from './resources/teams.js';
+import { usageRoutes } from './resources/usage.js';
 import { userRoutes } from './resources/users.js';
 import type { AdminResult, AdminRoute } from './route.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
-export const ADMIN_ROUTES: readonly AdminRoute[] = [...organizationRoutes, ...teamRoutes, ...userRoutes, ...keyRoutes, ...planRoutes, ...customerRoutes];
+export const ADMIN_ROUTES: readonly AdminRoute[] = [...organizationRoutes, ...teamRoutes, ...userRoutes, ...keyRoutes, ...planRoutes, ...customerRoutes, ...auditRoutes, ...usageRoutes];
 
 interface CompiledRoute {
   route: AdminRoute;
@@ -76,7 +78,7 @@ export async function runAdminAction(ctx: AdminContext, method: AdminRoute['meth
 /** Validates the body (when the route takes one) and runs the handler; callers translate store errors. */
 async function dispatch(ctx: AdminContext, found: MatchedRoute, raw: unknown, query: URLSearchParams): Promise<AdminResult> {
   const body = found.route.body ? parseBody(found.route.body, raw) : undefined;
-  return found.route.handler(ctx, found.params, body, query);
+  return withAdminAudit(ctx, found.route, found.params, body, () => found.route.handler(ctx, found.params, body, query));
 }
 
 interface MatchedRoute {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/issues.js';
 import { ADMIN_OPTIONS, ADMIN_USAGE, isAdminCommand, runAdminCommand } from './admin-commands.js';
+import { AUDIT_OPTIONS, AUDIT_USAGE, runAuditCommand } from './audit-command.js';
 
 const USAGE = `Usage: breakerbox <command> [options]
 
@@ -9,18 +10,24 @@ Commands:
   start     --config <file> [--host <addr>] [--port <n>]   serve the gateway
   validate  --config <file>                                check a config; exit 1 on errors
   keys | teams | users | plans                             manage keys, teams, users, plans (below)
+  audit     verify | list                                  check or read the tamper-evident audit log (below)
+  usage     --config <file> | --url <url> [--by <dim>]     usage analytics tables (breakerbox usage --help)
 
 Options:
   -c, --config <file>   YAML or JSON config (see docs/configuration.md)
   -h, --help            show this help
 
 ${ADMIN_USAGE}
+${AUDIT_USAGE}
 Examples:
   breakerbox keys create --config breakerbox.yaml --name ci --team finance
   BB_ADMIN_KEY=... breakerbox keys list --url http://127.0.0.1:8080
+  breakerbox usage --config examples/quickstart.yaml --by model --from 7d
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // Its own flags (--by, --from, ...): parsed by the command, not by the table below.
+  if (argv[0] === 'usage') return (await import('./usage-command.js')).runUsageCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -30,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...ADMIN_OPTIONS,
+      ...AUDIT_OPTIONS,
     },
   });
   const command = positionals[0];
@@ -38,9 +46,10 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && !values.help ? 1 : 0;
   }
   if (isAdminCommand(command)) return runAdminCommand(positionals, values);
-  const stray = Object.keys(ADMIN_OPTIONS).find((option) => values[option as keyof typeof ADMIN_OPTIONS] !== undefined);
+  if (command === 'audit') return runAuditCommand(positionals, values);
+  const stray = Object.keys({ ...ADMIN_OPTIONS, ...AUDIT_OPTIONS }).find((option) => values[option as keyof typeof values] !== undefined);
   if (stray !== undefined) {
-    process.stderr.write(`breakerbox ${command}: --${stray} is only for the admin commands (keys, teams, users, plans)\n`);
+    process.stderr.write(`breakerbox ${command}: --${stray} is only for the admin commands (keys, teams, users, plans, audit)\n`);
     return 1;
   }
   if (values.config === undefined) {

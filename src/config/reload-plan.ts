@@ -13,6 +13,11 @@ export const RESTART_ONLY_SETTINGS: ReadonlyArray<readonly [string, ...string[]]
   ['limits', 'redis_prefix'],
   ['limits', 'redis_timeout_ms'],
   ['limits', 'instances'],
+  ['metrics', 'enabled'],
+  ['metrics', 'process_metrics'],
+  ['tracing'],
+  ['audit'],
+  ['ledger'],
 ];
 
 export interface ReloadPlan {

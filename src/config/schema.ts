@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { identityConfigFields, planLimitsSchema, staticKeyIdentityFields } from './identity-schema.js';
+import { analyticsSchema } from './analytics-schema.js';
+import { auditSchema } from './audit-schema.js';
 import { jwtSchema } from './jwt-schema.js';
+import { ledgerSchema } from './ledger-schema.js';
 import { limitsSchema } from './limits-schema.js';
 import { pricingSchema } from './pricing-schema.js';
+import { guardrailsSchema } from './guardrails-schema.js';
 import { modelRoutingFields, routingSchema, targetRoutingFields } from './routing-schema.js';
+import { telemetryConfigFields } from './telemetry-schema.js';
 import { OPENAI_COMPATIBLE_VENDOR_NAMES } from './vendor-names.js';
 
 /**
@@ -279,7 +284,12 @@ export const configSchema = z
     ...identityConfigFields,
     limits: limitsSchema,
     routing: routingSchema,
+    guardrails: guardrailsSchema,
     pricing: pricingSchema,
+    ledger: ledgerSchema,
+    analytics: analyticsSchema,
+    audit: auditSchema,
+    ...telemetryConfigFields,
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written.'),

@@ -52,6 +52,9 @@ export const ERROR_REGISTRY = {
   BB_UNSUPPORTED_MEDIA_TYPE: { status: 415, kind: 'invalid_request', retryable: false, openaiCode: 'unsupported_media_type', summary: 'The body is not sent as `application/json`.' },
   BB_UNSUPPORTED_OPERATION: { status: 400, kind: 'invalid_request', retryable: false, openaiCode: 'unsupported_operation', summary: 'The model\'s provider does not offer that operation (e.g. embeddings).' },
   BB_CONTEXT_LENGTH_EXCEEDED: { status: 400, kind: 'invalid_request', retryable: false, openaiCode: 'context_length_exceeded', summary: 'The upstream model says the prompt does not fit its context window.' },
+  BB_GUARDRAIL_BLOCKED: { status: 400, kind: 'invalid_request', retryable: false, summary: 'A guardrail refused the request: personal data or a secret that may not go to the providers that could serve it, a prompt-injection attempt, or a deny pattern. The message names the kind of value, never the value.' },
+  BB_GUARD_UNAVAILABLE: { status: 503, kind: 'overloaded', retryable: true, summary: 'A webhook guard set to fail closed did not answer in time or answered badly, so the request was refused.' },
+  BB_OUTPUT_BLOCKED: { status: 502, kind: 'upstream', retryable: false, summary: 'The model\'s answer contained a secret or personal data that an output guard is set to stop (`terminate`); a stream ends with a terminal error event.' },
   BB_CONTENT_FILTERED: { status: 400, kind: 'invalid_request', retryable: false, openaiCode: 'content_filter', summary: "The provider's content filter refused the prompt or the answer." },
   BB_UPSTREAM_BAD_REQUEST: { status: 400, kind: 'invalid_request', retryable: false, summary: 'The upstream provider rejected the request as invalid; its message is passed on.' },
   BB_UPSTREAM_NOT_FOUND: { status: 404, kind: 'not_found', retryable: false, openaiCode: 'model_not_found', summary: 'The upstream provider does not know the configured upstream model.' },
@@ -77,6 +80,8 @@ export interface GatewayErrorOptions {
   retryAfterSeconds?: number;
   /** The upstream's HTTP status, kept for records and retry decisions. */
   upstreamStatus?: number;
+  /** The limit (a plan field, e.g. `requests_per_minute`) behind a limits refusal, for records. */
+  limit?: string;
   /** Overrides the registry status, e.g. to pass an upstream 422 through unchanged. */
   status?: number;
   cause?: unknown;
@@ -90,6 +95,7 @@ export class GatewayError extends Error {
   readonly param: string | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly upstreamStatus: number | undefined;
+  readonly limit: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -101,6 +107,7 @@ export class GatewayError extends Error {
     this.param = options.param;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.upstreamStatus = options.upstreamStatus;
+    this.limit = options.limit;
   }
 
   get spec(): ErrorSpec {

@@ -1,6 +1,8 @@
 import { channel } from 'node:diagnostics_channel';
 import type { Usage } from './canonical.js';
 import type { ErrorCode } from './errors.js';
+import type { StreamGapSummary } from './stream-gaps.js';
+import type { RecordTraceContext } from './trace-context.js';
 
 /** One attempt at one target within a request. */
 export interface AttemptRecord {
@@ -14,6 +16,21 @@ export interface AttemptRecord {
   retry?: number;
   /** The upstream's HTTP status when it answered with an error. */
   upstreamStatus?: number;
+  /** When the attempt started, in ms after the request started (trace spans are placed by it). */
+  startMs?: number;
+}
+
+/** A provider's place relative to the trust boundary (`providers.<name>.trust`). */
+export type Trust = 'internal' | 'external';
+
+/** One guardrail decision: which guard, about what kind of value (never the value), and what it did. */
+export interface GuardDecision {
+  guard: 'pii' | 'injection' | 'deny' | 'output' | 'webhook';
+  entity?: string;
+  action: string;
+  where: 'input' | 'output';
+  /** For input egress rules: toward which trust level the action applies. */
+  trust?: Trust;
 }
 
 /** Why the request went where it went: the group, the rule that chose it, the ordered candidates. */
@@ -63,6 +80,8 @@ export interface RequestRecord {
   metadata: Record<string, string> | undefined;
   /** What limits changed before the call: `clamped:<max_tokens>`, `degraded:<model>`. */
   limitActions: string[];
+  /** Guardrail decisions (entity types and actions, never values). */
+  guards: GuardDecision[];
   /** The access decision; `rule` names what denied. */
   access: { decision: 'allow' | 'deny'; rule?: string } | undefined;
   requestedModel: string | undefined;
@@ -80,6 +99,16 @@ export interface RequestRecord {
   totalMs: number;
   /** Streams only: request start to the first content sent to the client. */
   ttftMs: number | undefined;
+  /** Streams only: the gaps between chunks sent to the client, as histogram counts. */
+  streamGaps: StreamGapSummary | undefined;
+  /** The W3C trace context chosen before the upstream call (tracing on). */
+  trace: RecordTraceContext | undefined;
+  /** `max_tokens` as sent upstream (after any clamp), when set. */
+  maxTokens: number | undefined;
+  /** One finish reason per choice, where the answer was read (canonical responses, streams). */
+  finishReasons: string[] | undefined;
+  /** The plan field of the limit that refused the request, e.g. `requests_per_minute`. */
+  rejectedLimit: string | undefined;
   upstreamMs: number | undefined;
   gatewayOverheadMs: number | undefined;
 }

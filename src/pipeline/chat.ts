@@ -1,11 +1,13 @@
 import type { CanonicalRequest, StreamEvent } from '../core/canonical.js';
 import { toGatewayError } from '../core/errors.js';
+import { StreamGapMeter } from '../core/stream-gaps.js';
 import type { ChatDialect } from '../dialects/dialect.js';
 import { OutputMeter } from '../policies/limits/index.js';
 import { executeChat } from '../routing/execute.js';
 import { estimatePromptTokens } from '../usage/token-estimate.js';
 import { admitLimits, admitModelRequest, conversationIdOf, labelRequest, once, routedRequest, selectRoute } from './admission.js';
 import type { Exchange, Reply } from './exchange.js';
+import { applyReroute, guardRequest } from './guarding.js';
 import { RequestScope } from './request-scope.js';
 import type { Runtime } from './runtime.js';
 
@@ -26,25 +28,44 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     record.stream = request.stream;
     labelRequest(runtime, scope, request.metadata);
     const allowed = admitModelRequest(runtime, scope, principal, 'chat', request.model, request.user);
+    const guarding = guardRequest(runtime, scope, request);
+    const guarded = guarding instanceof Promise ? await guarding : guarding;
     const promptTokens = once(() => estimatePromptTokens(request));
-    const selection = selectRoute(runtime, scope, principal, 'chat', allowed, request, promptTokens);
+    const selection = applyReroute(runtime, guarded, selectRoute(runtime, scope, principal, 'chat', allowed, request, promptTokens));
     const { route, headers: limitHeaders, streamOutputCap } = await admitLimits(runtime, scope, principal, 'chat', selection.route, request, promptTokens, conversationIdOf(runtime, scope, request.metadata));
+    const routed = routedRequest(runtime, principal, selection, route, promptTokens, request.maxTokens);
+    if (guarded.inspection) {
+      routed.plan.blockedTrust = guarded.inspection.blocked;
+      routed.requestFor = guarded.requestFor;
+    }
+    record.maxTokens = request.maxTokens;
+    const trace = runtime.traceHeaders?.headersFor(exchange.headers);
+    record.trace = trace?.context;
     const execution = await scope.execute(
-      executeChat(routedRequest(runtime, principal, selection, route, promptTokens, request.maxTokens), request, {
+      executeChat(routed, request, {
         requestId: exchange.requestId,
         client: exchange.client,
+        requestStartedAt: exchange.startedAt,
         clientHeaders: exchange.headers,
-        forwardHeaders: pickForwardHeaders(exchange),
+        forwardHeaders: trace?.headers ?? pickForwardHeaders(exchange),
       }),
     );
     const outcome = execution.result;
+    const filter = guarded.answerFilter();
     if (outcome.kind === 'response') {
       record.usage = outcome.usage;
-      const body = outcome.raw?.dialect === dialect.name ? outcome.raw.body : dialect.encodeChat(outcome.response(), request);
+      let body: string;
+      if (!filter && outcome.raw?.dialect === dialect.name) body = outcome.raw.body;
+      else {
+        const response = filter ? filter.response(outcome.response()) : outcome.response();
+        record.finishReasons = response.choices.map((choice) => choice.finishReason);
+        body = dialect.encodeChat(response, request);
+      }
       return scope.json(200, body, scope.routingHeaders({ ...scope.baseHeaders('application/json'), ...limitHeaders }));
     }
+    const events = filter ? filter.stream(outcome.events) : outcome.events;
     const headers = scope.routingHeaders({ ...scope.baseHeaders('text/event-stream'), 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...limitHeaders });
-    return { status: 200, headers, stream: encodeStream(scope, dialect, request, outcome.events, streamOutputCap === undefined ? undefined : new OutputMeter(streamOutputCap)), onSettled: (info) => scope.settle(info) };
+    return { status: 200, headers, stream: encodeStream(scope, dialect, request, events, streamOutputCap === undefined ? undefined : new OutputMeter(streamOutputCap)), onSettled: (info) => scope.settle(info) };
   } catch (error) {
     return scope.errorReply(error, dialect.encodeError);
   }
@@ -59,17 +80,22 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
 async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request: CanonicalRequest, events: AsyncIterable<StreamEvent>, meter: OutputMeter | undefined): AsyncGenerator<string> {
   const record = scope.record;
   const encoder = dialect.createStreamEncoder(request);
+  const gaps = (record.streamGaps = new StreamGapMeter());
   let closing = '';
   try {
     for await (const event of events) {
       if (event.type === 'usage') record.usage = event.usage;
       else if (record.ttftMs === undefined && event.type !== 'start') record.ttftMs = scope.elapsedMs();
+      if (event.type === 'finish') (record.finishReasons ??= [])[event.index] = event.reason;
       meter?.observe(event);
       const text = encoder.encode(event);
       if (text === '') continue;
       // A passed-through Anthropic stream carries its own closing event: it waits for settle too.
       if (event.type === 'raw' && event.event === 'message_stop') closing += text;
-      else yield text;
+      else {
+        gaps.tick();
+        yield text;
+      }
     }
     scope.settle({ status: 200, clientClosed: false });
     yield closing + encoder.end();

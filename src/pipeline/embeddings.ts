@@ -3,6 +3,7 @@ import { executeEmbeddings } from '../routing/execute.js';
 import { admitLimits, admitModelRequest, labelRequest, once, routedRequest, selectRoute } from './admission.js';
 import { countEmbeddingInputTokens } from '../usage/token-estimate.js';
 import type { Exchange, Reply } from './exchange.js';
+import { guardEmbeddings } from './guarding.js';
 import { RequestScope } from './request-scope.js';
 import type { Runtime } from './runtime.js';
 
@@ -16,15 +17,24 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
     record.requestedModel = request.model;
     labelRequest(runtime, scope, undefined);
     const allowed = admitModelRequest(runtime, scope, principal, 'embeddings', request.model, request.user);
+    const guarded = await guardEmbeddings(runtime, scope, request);
     const inputTokens = once(() => countEmbeddingInputTokens(request.input));
     const selection = selectRoute(runtime, scope, principal, 'embeddings', allowed, {}, inputTokens);
     const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, 'embeddings', selection.route, { maxTokens: 0, user: request.user }, inputTokens, undefined);
+    const routed = routedRequest(runtime, principal, selection, route, inputTokens, 0);
+    if (guarded) {
+      routed.embeddingsFor = guarded.requestFor;
+      routed.plan.blockedTrust = guarded.blocked;
+    }
+    const trace = runtime.traceHeaders?.headersFor(exchange.headers);
+    record.trace = trace?.context;
     const execution = await scope.execute(
-      executeEmbeddings(routedRequest(runtime, principal, selection, route, inputTokens, 0), request, {
+      executeEmbeddings(routed, request, {
         requestId: exchange.requestId,
         client: exchange.client,
+        requestStartedAt: exchange.startedAt,
         clientHeaders: exchange.headers,
-        forwardHeaders: {},
+        forwardHeaders: trace?.headers ?? {},
       }),
     );
     record.usage = { inputTokens: execution.result.usage.inputTokens, outputTokens: 0 };

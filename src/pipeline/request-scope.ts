@@ -36,6 +36,7 @@ export class RequestScope {
       principal: undefined,
       customer: undefined,
       access: undefined,
+      guards: [],
       conversationId: undefined,
       templateId: undefined,
       templateVersion: undefined,
@@ -53,6 +54,11 @@ export class RequestScope {
       routing: undefined,
       totalMs: 0,
       ttftMs: undefined,
+      streamGaps: undefined,
+      trace: undefined,
+      maxTokens: undefined,
+      finishReasons: undefined,
+      rejectedLimit: undefined,
       upstreamMs: undefined,
       gatewayOverheadMs: undefined,
     };
@@ -157,6 +163,7 @@ export class RequestScope {
   errorReply(thrown: unknown, encode: (error: GatewayError, requestId: string) => EncodedError): Reply {
     const error = toGatewayError(thrown, this.exchange.requestId);
     this.record.errorCode = error.code;
+    if (error.limit !== undefined) this.record.rejectedLimit = error.limit;
     const encoded = encode(error, this.exchange.requestId);
     const headers = { ...this.baseHeaders('application/json'), ...encoded.headers };
     // Failed attempts are part of the answer's story: say how many targets were tried.

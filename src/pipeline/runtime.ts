@@ -3,7 +3,9 @@ import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { PlanConfig } from '../config/identity-schema.js';
 import type { Principal } from '../core/principal.js';
+import type { TraceHeaderSource } from '../core/trace-context.js';
 import { AccessPolicy } from '../policies/access/index.js';
+import { Guardrails } from '../policies/guardrails/index.js';
 import { LimitsPolicy } from '../policies/limits/index.js';
 import type { PriceLookup } from '../usage/pricing/price-lookup.js';
 import type { StateStore } from '../state/state-store.js';
@@ -29,11 +31,23 @@ export interface Runtime {
   readonly limits: LimitsPolicy<ModelRoute>;
   /** Rules, strategies, fallbacks; its breaker board outlives reloads. */
   readonly router: Router;
+  /** Trace headers for upstream calls; undefined: the client's trace headers are forwarded as sent. */
+  readonly traceHeaders: TraceHeaderSource | undefined;
+  /** Input and output guards, compiled once. */
+  readonly guardrails: Guardrails;
   /** Prices for settled usage (the lookup in force: a reload may replace it). */
   readonly prices: PriceLookup;
   /** Unix seconds when this runtime was built (reported as the models' `created`). */
   readonly createdAt: number;
+  /** What `GET /metrics` serves; undefined when metrics are off. */
+  readonly metrics: MetricsExposition | undefined;
   close(): Promise<void>;
+}
+
+/** Prometheus text for the metrics endpoint (telemetry/metrics.ts implements it; the pipeline may not import it). */
+export interface MetricsExposition {
+  readonly contentType: string;
+  render(): Promise<string>;
 }
 
 type PlanLimits = NonNullable<PlanConfig['limits']>;
@@ -43,8 +57,12 @@ export interface RuntimeServices {
   identity: Identity;
   state: StateStore;
   prices: PriceLookup;
+  /** Trace context for upstream calls (tracing on: our span's traceparent; off: the client's, as sent). */
+  traceHeaders?: TraceHeaderSource;
   /** Circuit breakers and latency per target: a reload keeps what was learnt. */
   breakers?: BreakerBoard;
+  /** The gateway's metrics (one registry for the process's life, whatever reloads happen). */
+  metrics?: MetricsExposition;
   warn?: (message: string) => void;
 }
 
@@ -64,6 +82,7 @@ export function createRuntime(config: Config, services: RuntimeServices): Runtim
       params: target.params,
       weight: target.weight,
       contextWindow: target.context_window,
+      trust: config.providers[target.provider]?.trust ?? 'external',
       adapter: providers.get(target.provider) as ProviderAdapter,
     }));
     const fallbacks = model.fallbacks.map((fallback) => ({ model: fallback.model, on: new Set(fallback.on) }));
@@ -105,10 +124,17 @@ export function createRuntime(config: Config, services: RuntimeServices): Runtim
       services.warn,
     ),
     router,
+    guardrails: new Guardrails(config.guardrails),
+    get traceHeaders() {
+      return services.traceHeaders;
+    },
     get prices() {
       return services.prices;
     },
     createdAt: Math.floor(Date.now() / 1000),
+    get metrics() {
+      return services.metrics;
+    },
     async close() {
       await Promise.all([...providers.values()].map((provider) => provider.close()));
     },

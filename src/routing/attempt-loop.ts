@@ -10,7 +10,11 @@ import type { ModelRoute, PlanRequest, RoutedTarget, Router } from './router.js'
 import type { CompiledRule } from './rules.js';
 
 /** The request-scoped facts the attempt loop needs; `client` says when the client disconnects. */
-export type ExecuteContext = Omit<AttemptContext, 'signal'> & { client: ClientLink };
+export type ExecuteContext = Omit<AttemptContext, 'signal'> & {
+  client: ClientLink;
+  /** performance.now() when the request arrived, so attempts record when they started. */
+  requestStartedAt?: number;
+};
 
 export interface Execution<T> {
   result: T;
@@ -90,6 +94,8 @@ class AttemptRun<T> {
   private lastClass: ErrorClass | undefined;
   private smallestFailedWindow = Number.POSITIVE_INFINITY;
   private coolingUntil = 0;
+  /** A guardrail kept this request from targets of a trust level. */
+  private blockedBy: { entity: string; trust: string } | undefined;
 
   constructor(
     private readonly input: LoopInput,
@@ -136,6 +142,11 @@ class AttemptRun<T> {
       // After a context-window error, only a target known to be larger can help.
       if (this.smallestFailedWindow !== Number.POSITIVE_INFINITY && target.contextWindow !== undefined && target.contextWindow <= this.smallestFailedWindow) continue;
       if (this.ceiling !== undefined && !withinCeiling(this.input.router, target, this.input.plan, this.ceiling, ownGroup)) continue;
+      const forbidden = this.input.plan.blockedTrust?.get(target.trust);
+      if (forbidden !== undefined) {
+        this.blockedBy ??= { entity: forbidden, trust: target.trust };
+        continue;
+      }
       if (board.isCooling(target.id)) {
         this.coolingUntil = Math.max(this.coolingUntil, board.availableAt(target.id));
         continue;
@@ -192,7 +203,7 @@ class AttemptRun<T> {
         deadline.dispose();
         board.succeed(ticket, outcome.latencyMs);
       }
-      this.attempts.push(attemptRecord(target, 'ok', started, retry));
+      this.attempts.push(attemptRecord(target, 'ok', started, retry, context.requestStartedAt));
       return { kind: 'ok', execution: { result: outcome.value, target, attempts: this.attempts, routing: this.routing, upstreamMs: outcome.latencyMs } };
     } catch (thrown) {
       deadline.dispose();
@@ -203,7 +214,7 @@ class AttemptRun<T> {
       const pause = Math.min(error.retryAfterSeconds ?? 0, router.retries.max_retry_after_s);
       if (errorClass === 'rate_limited' && pause > 0) board.coolDown(ticket.health, pause);
       if (errorClass === 'context_window' && target.contextWindow !== undefined) this.smallestFailedWindow = Math.min(this.smallestFailedWindow, target.contextWindow);
-      this.attempts.push(attemptRecord(target, error.code, started, retry, error.upstreamStatus));
+      this.attempts.push(attemptRecord(target, error.code, started, retry, context.requestStartedAt, error.upstreamStatus));
       this.lastError = error;
       this.lastClass = errorClass;
       return { kind: 'failed', error, errorClass };
@@ -213,6 +224,10 @@ class AttemptRun<T> {
   /** The error the client sees: the last attempt's, or a 429 when every target is under a Retry-After. */
   private finalError(): GatewayError {
     if (this.lastError) return this.lastError;
+    if (this.blockedBy) {
+      const { entity, trust } = this.blockedBy;
+      return new GatewayError('BB_GUARDRAIL_BLOCKED', `The request contains ${/^[aeiou]/.test(entity) ? 'an' : 'a'} ${entity.replace(/_/g, ' ')}, which may not go to ${trust} providers, and '${this.input.route.name}' has no other target.`, { param: 'messages' });
+    }
     if (this.coolingUntil > 0) {
       const seconds = Math.max(1, Math.ceil((this.coolingUntil - Date.now()) / 1000));
       return new GatewayError('BB_UPSTREAM_RATE_LIMITED', `Every target of '${this.input.route.name}' asked for a pause (Retry-After); try again in ${seconds} s.`, { retryAfterSeconds: seconds });
@@ -225,8 +240,9 @@ function noTarget(): GatewayError {
   return new GatewayError('BB_INTERNAL', 'No target to try.');
 }
 
-function attemptRecord(target: RoutedTarget, outcome: AttemptRecord['outcome'], started: number, retry: number, upstreamStatus?: number): AttemptRecord {
+function attemptRecord(target: RoutedTarget, outcome: AttemptRecord['outcome'], started: number, retry: number, requestStartedAt: number | undefined, upstreamStatus?: number): AttemptRecord {
   const record: AttemptRecord = { target: target.name, provider: target.providerName, model: target.model, outcome, durationMs: performance.now() - started };
+  if (requestStartedAt !== undefined) record.startMs = started - requestStartedAt;
   if (retry > 0) record.retry = retry;
   if (upstreamStatus !== undefined) record.upstreamStatus = upstreamStatus;
   return record;

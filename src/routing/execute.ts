@@ -1,4 +1,5 @@
 import type { CanonicalRequest, EmbeddingsRequest, EmbeddingsResponse } from '../core/canonical.js';
+import type { Trust } from '../core/request-record.js';
 import type { ChatOutcome } from '../providers/provider-adapter.js';
 import { runAttempts, type ExecuteContext, type Execution } from './attempt-loop.js';
 import { countsAgainstTarget, errorClassOf } from './error-class.js';
@@ -14,6 +15,10 @@ export interface RoutedRequest {
   route: ModelRoute;
   rule: CompiledRule | undefined;
   plan: PlanRequest;
+  /** The request as a target of this trust level may receive it (guardrail egress rules). */
+  requestFor?: (trust: Trust) => CanonicalRequest;
+  /** The same for an embeddings request. */
+  embeddingsFor?: (trust: Trust) => EmbeddingsRequest;
 }
 
 /**
@@ -24,7 +29,8 @@ export function executeChat(routed: RoutedRequest, request: CanonicalRequest, co
   const board = routed.router.board;
   return runAttempts<ChatOutcome>({ ...routed, context, firstTimeout: request.stream ? 'first-byte' : 'total' }, async (target, deadline, attemptContext, ticket) => {
     const started = performance.now();
-    const outcome = await target.adapter.chat(request, target, attemptContext);
+    const sent = routed.requestFor ? routed.requestFor(target.trust) : request;
+    const outcome = await target.adapter.chat(sent, target, attemptContext);
     if (outcome.kind === 'response') return { value: outcome, latencyMs: performance.now() - started, handedOff: false };
     const primed = await primeStream(outcome.events);
     const latencyMs = performance.now() - started;
@@ -40,7 +46,7 @@ export function executeChat(routed: RoutedRequest, request: CanonicalRequest, co
 export function executeEmbeddings(routed: RoutedRequest, request: EmbeddingsRequest, context: ExecuteContext): Promise<Execution<EmbeddingsResponse>> {
   return runAttempts({ ...routed, context, firstTimeout: 'total' }, async (target, _deadline, attemptContext) => {
     const started = performance.now();
-    const value = await target.adapter.embeddings(request, target, attemptContext);
+    const value = await target.adapter.embeddings(routed.embeddingsFor ? routed.embeddingsFor(target.trust) : request, target, attemptContext);
     return { value, latencyMs: performance.now() - started, handedOff: false };
   });
 }

@@ -1,4 +1,5 @@
 import type { ErrorClass, RoutingConfig, StrategyName } from '../config/routing-schema.js';
+import type { Trust } from '../core/request-record.js';
 import type { ProviderAdapter, TargetSpec } from '../providers/provider-adapter.js';
 import type { BreakerBoard } from './breakers.js';
 import { firstMatch, type CompiledRule, type RuleFacts } from './rules.js';
@@ -12,6 +13,8 @@ export interface RoutedTarget extends TargetSpec {
   name: string;
   weight: number;
   contextWindow: number | undefined;
+  /** The provider's place relative to the trust boundary (guardrail egress rules). */
+  trust: Trust;
   adapter: ProviderAdapter;
 }
 
@@ -42,6 +45,8 @@ export interface PlanRequest {
   maxTokens: number | undefined;
   /** Plan degrade mode: retries and fallbacks never move to a costlier target. */
   sameOrCheaper: boolean;
+  /** Guardrails: trust levels this request may not go to, with the entity that forbids each. */
+  blockedTrust?: ReadonlyMap<Trust, string>;
 }
 
 /** Output tokens assumed for pricing a request that sets no max_tokens. */

@@ -9,6 +9,7 @@ import type { Runtime } from '../pipeline/runtime.js';
 import { readBodyWithLimit } from './body.js';
 import { ClientConnection } from './client-connection.js';
 import { requestIdFrom } from './request-id.js';
+import { isMetricsPath } from '../telemetry/metrics-endpoint.js';
 import { matchRoute, type RouteEnv } from './routes.js';
 import { RuntimeSlot } from './runtime-slot.js';
 import { writeEventStream } from './sse-writer.js';
@@ -64,6 +65,11 @@ export class GatewayServer {
     });
     this.configure(options);
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.answerClientError(error, socket));
+  }
+
+  /** Requests being handled now (the in-flight gauge reads it at each scrape). */
+  get requestsInFlight(): number {
+    return this.inFlight;
   }
 
   /** Applies reloadable settings; requests already running keep the body limit they started with. */
@@ -233,14 +239,14 @@ export class GatewayServer {
 
   private async dispatch(env: RouteEnv, exchange: Exchange): Promise<Reply> {
     // Load shedding first and by one compare: the point is to stay cheap when overloaded.
-    if ((this.inFlight > this.shedAbove || env.draining) && !isProbe(exchange.path)) {
+    if ((this.inFlight > this.shedAbove || env.draining) && !isProbe(exchange.path) && !isMetricsPath(env.runtime, exchange.path)) {
       const reply = env.draining
         ? handleRouteError(exchange, new GatewayError('BB_SHUTTING_DOWN', 'The gateway is shutting down; retry on another instance.', { retryAfterSeconds: 1 }))
         : handleRouteError(exchange, new GatewayError('BB_GATEWAY_BUSY', 'The gateway is at its limit of requests in flight; retry shortly.', { retryAfterSeconds: 1 }));
       if (env.draining) reply.headers.connection = 'close';
       return reply;
     }
-    const match = matchRoute(exchange.method, exchange.path);
+    const match = matchRoute(exchange.method, exchange.path, env);
     if (match.kind === 'not-found') {
       return handleRouteError(exchange, new GatewayError('BB_ROUTE_NOT_FOUND', `No endpoint at ${exchange.method} ${exchange.path}.`));
     }

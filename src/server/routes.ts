@@ -8,6 +8,7 @@ import type { Exchange, Reply } from '../pipeline/exchange.js';
 import { handleHealthz, handleReadyz } from '../pipeline/health.js';
 import { handleGetModel, handleListModels } from '../pipeline/models.js';
 import type { Runtime } from '../pipeline/runtime.js';
+import { handleMetrics, isMetricsPath } from '../telemetry/metrics-endpoint.js';
 
 /** What a route handler gets besides the exchange. */
 export interface RouteEnv {
@@ -42,6 +43,8 @@ function buildRoutes(): RouteTable {
 const ROUTES = buildRoutes();
 /** The admin API has its own table (src/admin/router.ts), with methods and path parameters. */
 const ADMIN_HANDLER: RouteHandler = (env, exchange) => handleAdmin(env.runtime, exchange);
+/** Prometheus metrics, at the path the running config names (`metrics.path`). */
+const METRICS_METHODS = new Map<string, RouteHandler>([['GET', (env, exchange) => handleMetrics(env.runtime, exchange)]]);
 
 export type RouteMatch =
   | { kind: 'found'; handler: RouteHandler; param: string }
@@ -49,11 +52,11 @@ export type RouteMatch =
   | { kind: 'not-found' };
 
 /** Finds the handler for a method and path (HEAD is served as GET without a body by node:http). */
-export function matchRoute(method: string, path: string): RouteMatch {
+export function matchRoute(method: string, path: string, env?: RouteEnv): RouteMatch {
   if (path.startsWith(ADMIN_PREFIX) && (path.length === ADMIN_PREFIX.length || path[ADMIN_PREFIX.length] === '/')) {
     return { kind: 'found', handler: ADMIN_HANDLER, param: '' };
   }
-  let methods = ROUTES.exact.get(path);
+  let methods = env !== undefined && isMetricsPath(env.runtime, path) ? METRICS_METHODS : ROUTES.exact.get(path);
   let param = '';
   if (!methods) {
     for (const route of ROUTES.prefixed) {

@@ -9,6 +9,7 @@ import {
   type RecordStore,
 } from './record-store.js';
 import type { ApiKeyRecord, OrganizationRecord, TeamRecord, UserRecord } from './records.js';
+import { describeLedgerContract } from './ledger.contract.js';
 
 /*
  * The behaviour every RecordStore backend must show. Each test opens its own fresh store, so
@@ -425,5 +426,7 @@ export function describeRecordStoreContract(name: string, open: () => Promise<Re
         });
       });
     });
+
+    describeLedgerContract(test);
   });
 }

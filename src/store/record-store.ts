@@ -7,6 +7,9 @@ import type {
   TeamRecord,
   UserRecord,
 } from './records.js';
+import type { LedgerRepository } from './ledger-records.js';
+import type { AuditRepository } from './audit-records.js';
+import type { UsageRepository } from '../usage/analytics/types.js';
 
 /** Fields the store fills in itself. */
 type Generated = 'createdAt' | 'updatedAt';
@@ -54,6 +57,12 @@ export interface RecordStore {
      */
     rotate(oldId: string, replacement: ApiKeyInput, oldExpiresAt: string): Promise<ApiKeyRecord | undefined>;
   };
+  /** The hash-chained audit log (admin actions, denials, guardrail actions). Appends do not bump the revision. */
+  readonly audit: AuditRepository;
+  /** The usage ledger's `requests` table: idempotent batch inserts by request id, retention. Writes do not bump the revision. */
+  readonly ledger: LedgerRepository;
+  /** Usage rollups over the ledger and the snapshot reads analytics queries run on (docs/analytics.md). */
+  readonly usage: UsageRepository;
   /** The store-wide change counter; cheap, read by every instance on a short interval. */
   revision(): Promise<number>;
   /** All identity records and the revision they belong to, read in one transaction. */

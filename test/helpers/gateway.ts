@@ -28,6 +28,8 @@ export function parseTestConfig(yaml: string, env: NodeJS.ProcessEnv = {}): Conf
   if (!/^auth:/m.test(yaml)) defaults.push(`auth: { api_keys: [{ name: test, key: ${TEST_KEY} }] }`);
   if (!/^logging:/m.test(yaml)) defaults.push('logging: { level: silent }');
   if (!/^store:/m.test(yaml)) defaults.push("store: { path: ':memory:' }");
+  // Tests keep the ledger's outbox in memory unless they test the outbox file itself.
+  if (!/^ledger:/m.test(yaml)) defaults.push("ledger: { outbox_path: ':memory:' }");
   return parseConfigText(`${defaults.join('\n')}\n${yaml}`, 'test.yaml', env);
 }
 

@@ -333,7 +333,8 @@ function fitOutput(def: LimitDef, expected: Expected, room: number, priced: { ou
 
 function limitError(item: PlannedItem, retryAfterSeconds: number): GatewayError {
   const what = `${item.def.field} of ${item.label} (${item.def.describe(item.reserve.limit)})`;
-  if (item.def.kind === 'rate') return new GatewayError('BB_RATE_LIMITED', `Rate limit reached: ${what}. Retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
-  if (item.def.window === 'conversation') return new GatewayError('BB_BUDGET_EXCEEDED', `Budget used up: ${what}. Start a new conversation.`);
-  return new GatewayError('BB_BUDGET_EXCEEDED', `Budget used up: ${what}. It resets in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  const limit = item.def.field;
+  if (item.def.kind === 'rate') return new GatewayError('BB_RATE_LIMITED', `Rate limit reached: ${what}. Retry after ${retryAfterSeconds} s.`, { retryAfterSeconds, limit });
+  if (item.def.window === 'conversation') return new GatewayError('BB_BUDGET_EXCEEDED', `Budget used up: ${what}. Start a new conversation.`, { limit });
+  return new GatewayError('BB_BUDGET_EXCEEDED', `Budget used up: ${what}. It resets in ${retryAfterSeconds} s.`, { retryAfterSeconds, limit });
 }

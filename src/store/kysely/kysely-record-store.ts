@@ -3,10 +3,13 @@ import type { IdentitySnapshot } from '../records.js';
 import type { RecordStore } from '../record-store.js';
 import type { Database } from './tables.js';
 import { ApiKeyRepository } from './api-keys-repository.js';
+import { AuditLogRepository } from './audit-repository.js';
 import { CustomerRepository } from './customers-repository.js';
+import { KyselyLedgerRepository } from './ledger-repository.js';
 import { OrganizationRepository } from './organizations-repository.js';
 import { PlanRepository } from './plans-repository.js';
 import { TeamRepository } from './teams-repository.js';
+import { KyselyUsageRepository } from './usage-repository.js';
 import { UserRepository } from './users-repository.js';
 import { readConsistent, readRevision } from './transactions.js';
 
@@ -21,6 +24,9 @@ export class KyselyRecordStore implements RecordStore {
   readonly plans: PlanRepository;
   readonly customers: CustomerRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly ledger: KyselyLedgerRepository;
+  readonly audit: AuditLogRepository;
+  readonly usage: KyselyUsageRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -32,6 +38,9 @@ export class KyselyRecordStore implements RecordStore {
     this.plans = new PlanRepository(db);
     this.customers = new CustomerRepository(db);
     this.apiKeys = new ApiKeyRepository(db);
+    this.ledger = new KyselyLedgerRepository(db);
+    this.audit = new AuditLogRepository(db);
+    this.usage = new KyselyUsageRepository(db, driver);
   }
 
   revision(): Promise<number> {

@@ -3,6 +3,9 @@
  * columns so one schema serves both: JSON as text, booleans as 0/1, timestamps as ISO-8601 text.
  */
 
+import type { ColumnType, Generated } from 'kysely';
+import type { LedgerRow } from '../ledger-records.js';
+
 /** JSON text (an object or an array), parsed by the codec. */
 type JsonText = string;
 
@@ -86,6 +89,33 @@ export interface StoreMetaTable {
   value: number;
 }
 
+/** The hash-chained audit log (migration 005); bigint columns come back as strings from pg. */
+export interface AuditLogTable {
+  seq: number | string;
+  at_ms: number | string;
+  kind: string;
+  actor: JsonText;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  details: JsonText;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row (id 1): the newest audit entry's seq and hash; appenders lock it. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number | string;
+  hash: string;
+}
+
+/** The usage ledger (migration 003), one row per request; bigint columns come back as strings from pg. */
+export type RequestsTable = Omit<LedgerRow, 'started_at_ms'> & {
+  seq: Generated<number | string>;
+  started_at_ms: ColumnType<number | string, number, number>;
+};
+
 /** Kysely's view of the schema the migrations build. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -95,4 +125,7 @@ export interface Database {
   customers: CustomersTable;
   api_keys: ApiKeysTable;
   store_meta: StoreMetaTable;
+  requests: RequestsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }

@@ -1,14 +1,20 @@
 import { Migrator, type Migration, type MigrationProvider, type Kysely } from 'kysely';
 import * as identity from './001-identity.js';
 import * as entityLimits from './002-entity-limits.js';
+import * as ledger from './003-ledger.js';
+import * as usageRollups from './004-usage-rollups.js';
+import * as audit from './005-audit.js';
 
 /**
- * Every migration, in order. Names sort lexically, so keep the numeric prefix; append new ones
- * (a usage ledger, an audit log) at the end and never edit a released one.
+ * Every migration, in order. Names sort lexically, so keep the numeric prefix; append new ones at
+ * the end and never edit a released one.
  */
 const MIGRATIONS: Record<string, Migration> = {
   '001-identity': identity,
   '002-entity-limits': entityLimits,
+  '003-ledger': ledger,
+  '004-usage-rollups': usageRollups,
+  '005-audit': audit,
 };
 
 /** Migrations live in code (not in files read at run time), so a bundled build carries them. */

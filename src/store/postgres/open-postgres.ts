@@ -64,6 +64,10 @@ export async function openPostgres(options: PostgresOpenOptions): Promise<Kysely
   // An idle client dropped by the server emits 'error' on the pool; unhandled it would crash the
   // process. The next query reports the failure to its caller instead.
   pool.on('error', () => {});
+  // A client checked out of the pool (in a transaction, or mid-query) has no pool listener: a
+  // dropped connection would emit an unhandled 'error' and crash the process. The query in flight
+  // still gets the error; this only keeps the event from being fatal.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await sql`select 1`.execute(db);

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/**
+ * Config for the usage ledger (src/usage/ledger): one row per settled request in the record
+ * store, written through a local durable outbox so a crash or a store outage loses nothing the
+ * client saw complete. Prompt and response bodies are not recorded.
+ */
+
+const LEDGER_ENDPOINTS = ['chat', 'embeddings', 'models', 'health', 'admin', 'other'] as const;
+
+export const ledgerSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Record every settled request in the record store (table `requests`).'),
+    outbox_path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'SQLite file of the local outbox every record is written to before its response completes. Default: next to an SQLite store file (data/breakerbox.db -> data/breakerbox.ledger-outbox.db), `:memory:` with an in-memory store, data/ledger-outbox.db (data/ledger-outbox-<schema>.db) with PostgreSQL. `:memory:` is not crash-safe (tests only). One process per file.',
+      ),
+    flush_ms: z
+      .number()
+      .int()
+      .min(10)
+      .max(60_000)
+      .default(200)
+      .describe('How often waiting records move from the outbox to the record store (sooner when `batch_size` are waiting).'),
+    batch_size: z.number().int().min(1).max(10_000).default(500).describe('Most records written to the record store in one transaction.'),
+    retry_max_ms: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe('While the record store is unreachable, retries back off up to this interval; records wait in the outbox.'),
+    close_timeout_ms: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(600_000)
+      .default(5_000)
+      .describe('On shutdown, how long to keep shipping what the outbox holds; the rest ships at the next start.'),
+    retention_days: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(90)
+      .describe('Rows older than this many days are deleted (checked at start and hourly); 0 keeps them forever.'),
+    exclude_endpoints: z
+      .array(z.enum(LEDGER_ENDPOINTS))
+      .default([])
+      .describe('Endpoints whose requests are not recorded, e.g. [admin] (the audit log covers admin actions). Health probes are never recorded.'),
+  })
+  .prefault({})
+  .describe('The usage ledger: one durable row per request (and its attempts), with retention. See docs/ledger.md.');
+
+export type LedgerConfig = z.output<typeof ledgerSchema>;

@@ -1,0 +1,86 @@
+/**
+ * The usage ledger as the record store sees it: one row of the `requests` table per request, in
+ * column names (the table is a contract with the analytics queries built on it). JSON columns
+ * arrive as JSON text; booleans as 0/1; times as epoch milliseconds.
+ */
+export interface LedgerRow {
+  request_id: string;
+  started_at_ms: number;
+  endpoint: string;
+  dialect: string | null;
+  method: string;
+  path: string;
+  status: number;
+  error_code: string | null;
+  /** How the caller authenticated (static key, virtual key, jwt). */
+  key_source: string | null;
+  key_id: string | null;
+  key_prefix: string | null;
+  key_name: string | null;
+  user_name: string | null;
+  team_name: string | null;
+  org_id: string | null;
+  plan: string | null;
+  customer: string | null;
+  requested_model: string | null;
+  provider: string | null;
+  served_model: string | null;
+  template_id: string | null;
+  template_version: string | null;
+  conversation_id: string | null;
+  /** JSON array of strings. */
+  tags: string;
+  /** JSON object of strings, or null. */
+  metadata: string | null;
+  stream: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  /** Input tokens written to the provider's prompt cache. */
+  cache_creation_tokens: number;
+  usage_estimated: number;
+  usage_incomplete: number;
+  cost_usd: number | null;
+  total_ms: number;
+  ttft_ms: number | null;
+  upstream_ms: number | null;
+  overhead_ms: number | null;
+  attempt_count: number;
+  /** JSON array of attempts (target, provider, model, outcome, duration_ms, retry, upstream_status). */
+  attempts: string;
+  /** JSON routing trail (group, rule, strategy, candidates), or null when routing did not run. */
+  routing: string | null;
+  /** JSON access decision, or null. */
+  access: string | null;
+  /** JSON array of limit actions (`clamped:<n>`, `degraded:<model>`). */
+  limit_actions: string;
+  /** JSON array of guardrail decisions (guard, entity type, action, where; never a value); `[]` when omitted. */
+  guards?: string;
+  /** The plan field of the limit that refused the request (`requests_per_minute`, ...). */
+  rejected_limit?: string | null;
+  /** `max_tokens` as sent upstream (after any clamp). */
+  max_tokens?: number | null;
+  /** JSON array of finish reasons, one per choice. */
+  finish_reasons?: string | null;
+  /** The W3C trace id (32 hex digits) when tracing is on: joins a row to its trace. */
+  trace_id?: string | null;
+  cache_hit: number;
+}
+
+/** The ledger's write side. Reads and rollups belong to the analytics queries. */
+export interface LedgerRepository {
+  /**
+   * Inserts rows in one transaction; a row whose request_id is already stored is skipped, so an
+   * outbox replay never duplicates. Resolves to the number of rows actually inserted.
+   */
+  insertRequests(rows: readonly LedgerRow[]): Promise<number>;
+  /** Deletes rows that started before `cutoffMs` (epoch ms), in chunks; resolves to how many. */
+  deleteOlderThan(cutoffMs: number): Promise<number>;
+  /** How many rows the table holds (tests and operations). */
+  countRequests(): Promise<number>;
+  /** How many rows hold this request id: 0 or 1 (tests). */
+  countRequestId(requestId: string): Promise<number>;
+  /** The stored row of a request, with `seq`; undefined when absent (tests). */
+  getRequest(requestId: string): Promise<(LedgerRow & { seq: number }) | undefined>;
+}

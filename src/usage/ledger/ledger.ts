@@ -1,0 +1,116 @@
+import type { Config } from '../../config/schema.js';
+import { requestSettledChannel, type RequestRecord } from '../../core/request-record.js';
+import type { RecordStore } from '../../store/record-store.js';
+import { discardOutbox, openOutboxes, resolveOutboxPath } from './outbox-files.js';
+import { MemoryOutbox, type Outbox } from './outbox.js';
+import { Shipper, type LedgerLog } from './shipper.js';
+
+/** The running ledger writer, as the gateway (and tests) see it. */
+export interface Ledger {
+  /** Records waiting to reach the record store (outbox, adopted outboxes, memory fallback). */
+  queueDepth(): number;
+  /** Ships what is waiting now; resolves when that attempt ends (the store may still be down). */
+  flush(): Promise<void>;
+  /** Stops recording, ships what it can within `close_timeout_ms`, closes the outbox. */
+  close(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Records kept in memory when the outbox file refuses appends (disk full); beyond, they are dropped and counted. */
+const MEMORY_FALLBACK_CAPACITY = 100_000;
+
+const DISABLED: Ledger = { queueDepth: () => 0, flush: async () => undefined, close: async () => undefined };
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Starts recording every settled request: a subscriber on the settle channel appends the record
+ * to the local outbox synchronously (so a response the client saw complete is on disk first),
+ * and a shipper moves batches to the record store. Also deletes rows past `retention_days`, at
+ * start and hourly. Call after the store is open; close before the store closes.
+ */
+export function startLedger(config: Config, store: RecordStore, log: LedgerLog): Ledger {
+  const settings = config.ledger;
+  if (!settings.enabled) return DISABLED;
+  const path = resolveOutboxPath(config);
+  const { own, adopted, busyPath } = openOutboxes(path, settings.outbox_path !== undefined);
+  if (busyPath !== undefined) log.info({ busy: busyPath, outbox: own.path }, 'ledger: the outbox file is held by another process; using a file of this process');
+  const storeInMemory = config.store.driver === 'sqlite' && (config.store.path === ':memory:' || config.store.path === '');
+  if (own.path === ':memory:' && !storeInMemory) log.warn({}, 'ledger: the outbox is in memory: records waiting for the store are lost on a crash');
+  const memory = new MemoryOutbox(MEMORY_FALLBACK_CAPACITY);
+  const shipper = new Shipper(
+    [own, memory],
+    adopted,
+    async (rows) => store.ledger.insertRequests(rows),
+    { flushMs: settings.flush_ms, batchSize: settings.batch_size, retryMaxMs: settings.retry_max_ms, log },
+    (source) => discardOutbox(source as Outbox),
+  );
+  const excluded = new Set<string>(settings.exclude_endpoints);
+  let appendFailing = false;
+
+  const onSettled = (message: unknown) => {
+    const record = message as RequestRecord;
+    if (excluded.has(record.endpoint)) return;
+    // Never throw here: an exception in a channel subscriber would take the process down.
+    try {
+      const json = JSON.stringify(record);
+      try {
+        own.append(json);
+        appendFailing = false;
+      } catch (error) {
+        memory.append(json);
+        if (!appendFailing) log.error({ err: errorText(error), outbox: own.path }, 'ledger: the outbox refuses writes; records are kept in memory until it recovers');
+        appendFailing = true;
+      }
+      shipper.nudge();
+    } catch (error) {
+      log.error({ err: errorText(error), request_id: record.requestId }, 'ledger: a record could not be written');
+    }
+  };
+  requestSettledChannel.subscribe(onSettled);
+
+  let retention: Promise<void> | undefined;
+  const purge = () => {
+    if (settings.retention_days === 0 || retention) return;
+    const cutoff = Date.now() - settings.retention_days * DAY_MS;
+    retention = store.ledger
+      .deleteOlderThan(cutoff)
+      .then((deleted) => {
+        if (deleted > 0) log.info({ deleted, retention_days: settings.retention_days }, 'ledger: deleted rows past retention');
+      })
+      .catch((error: unknown) => log.warn({ err: errorText(error) }, 'ledger: retention purge failed; retried next hour'))
+      .finally(() => (retention = undefined));
+  };
+  purge();
+  const purgeTimer = setInterval(purge, HOUR_MS);
+  purgeTimer.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    queueDepth: () => shipper.depth(),
+    flush: () => shipper.flush(),
+    close() {
+      closing ??= (async () => {
+        requestSettledChannel.unsubscribe(onSettled);
+        clearInterval(purgeTimer);
+        // A purge stuck on an unreachable store must not hold shutdown.
+        await Promise.race([retention, new Promise((resolve) => setTimeout(resolve, settings.close_timeout_ms).unref())]);
+        const left = await shipper.close(settings.close_timeout_ms);
+        if (left > 0) {
+          const durable = own.path !== ':memory:' && memory.depth() === 0;
+          if (durable) log.warn({ waiting: left, outbox: own.path }, 'ledger: records not shipped before shutdown stay in the outbox and ship at the next start');
+          else log.error({ waiting: left }, 'ledger: records not shipped before shutdown are lost (in-memory outbox)');
+        }
+        if (memory.dropped > 0) log.error({ dropped: memory.dropped }, 'ledger: records dropped while the outbox refused writes');
+        // An empty file of this process's own (a fallback) is not needed by anyone after it.
+        if (busyPath !== undefined && own.depth() === 0) discardOutbox(own);
+        else own.close();
+        for (const outbox of adopted) outbox.close();
+      })();
+      return closing;
+    },
+  };
+}

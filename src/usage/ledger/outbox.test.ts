@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseConfigText } from '../../config/load.js';
+import { discardOutbox, openOutboxes, resolveOutboxPath } from './outbox-files.js';
+import { MemoryOutbox, Outbox, OutboxBusyError } from './outbox.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bb-outbox-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const freshPath = () => join(dir, `nested-${(files += 1)}`, 'outbox.db');
+
+describe('ledger outbox', () => {
+  it('appends, takes oldest first, removes up to a seq, and counts what waits', () => {
+    const outbox = Outbox.open(':memory:');
+    try {
+      for (const id of ['a', 'b', 'c', 'd']) outbox.append(JSON.stringify({ requestId: id }));
+      assert.equal(outbox.depth(), 4);
+      const batch = outbox.take(3);
+      assert.deepEqual(batch.map((entry) => JSON.parse(entry.record).requestId), ['a', 'b', 'c']);
+      assert.deepEqual(outbox.take(3), batch, 'take does not remove');
+      outbox.append(JSON.stringify({ requestId: 'e' }));
+      outbox.remove((batch[2] as { seq: number }).seq);
+      assert.equal(outbox.depth(), 2);
+      assert.deepEqual(outbox.take(10).map((entry) => JSON.parse(entry.record).requestId), ['d', 'e']);
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it('a file keeps its records across close and reopen (folder created), also after a checkpoint', () => {
+    const path = freshPath();
+    const first = Outbox.open(path);
+    for (let i = 0; i < 5; i += 1) first.append(`{"requestId":"r${i}"}`);
+    first.remove((first.take(2)[1] as { seq: number }).seq);
+    first.maintain(true);
+    first.append('{"requestId":"r5"}');
+    first.close();
+    const second = Outbox.open(path);
+    try {
+      assert.equal(second.depth(), 4);
+      assert.deepEqual(second.take(10).map((entry) => JSON.parse(entry.record).requestId), ['r2', 'r3', 'r4', 'r5']);
+      // A new record's seq is above every waiting one, so removing a shipped batch never hits it.
+      second.append('{"requestId":"r6"}');
+      const seqs = second.take(10).map((entry) => entry.seq);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    } finally {
+      second.close();
+    }
+  });
+
+  it('one file, one holder: a second open fails at once while the first is open', () => {
+    const path = freshPath();
+    const holder = Outbox.open(path);
+    try {
+      assert.throws(() => Outbox.open(path), (error: unknown) => error instanceof OutboxBusyError && error.message.includes(path));
+    } finally {
+      holder.close();
+    }
+    Outbox.open(path).close();
+  });
+
+  it('records the store refused are kept aside, not lost', () => {
+    const outbox = Outbox.open(':memory:');
+    try {
+      outbox.append('{"requestId":"bad"}');
+      const [entry] = outbox.take(1);
+      assert.ok(entry);
+      outbox.reject([entry], 'invalid byte sequence');
+      outbox.remove(entry.seq);
+      assert.equal(outbox.depth(), 0);
+      assert.equal(outbox.rejectedCount(), 1);
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it('the memory fallback takes, removes and stops at its capacity', () => {
+    const memory = new MemoryOutbox(2);
+    memory.append('1');
+    memory.append('2');
+    memory.append('3');
+    assert.equal(memory.depth(), 2);
+    assert.equal(memory.dropped, 1);
+    memory.remove((memory.take(1)[0] as { seq: number }).seq);
+    assert.deepEqual(memory.take(5).map((entry) => entry.record), ['2']);
+  });
+});
+
+describe('outbox files', () => {
+  const config = (yaml: string) => parseConfigText(`auth: { disabled: true }\nproviders: {}\nmodels: {}\n${yaml}`, 'test.yaml');
+
+  it('the default path follows the record store', () => {
+    assert.equal(resolveOutboxPath(config("store: { path: ':memory:' }")), ':memory:');
+    assert.equal(resolveOutboxPath(config('store: { path: data/breakerbox.db }')), join('data', 'breakerbox.ledger-outbox.db'));
+    assert.equal(resolveOutboxPath(config('store: { path: /srv/bb/records }')), '/srv/bb/records.ledger-outbox.db');
+    assert.equal(resolveOutboxPath(config('store: { driver: postgres, url: postgres://db/x }')), join('data', 'ledger-outbox.db'));
+    assert.equal(resolveOutboxPath(config('store: { driver: postgres, url: postgres://db/x, schema: tenant_a }')), join('data', 'ledger-outbox-tenant_a.db'));
+    assert.equal(resolveOutboxPath(config('store: { path: data/x.db }\nledger: { outbox_path: /var/lib/bb/outbox.db }')), '/var/lib/bb/outbox.db');
+  });
+
+  it('a held default file falls back to one of this process; a configured one fails; dead fallbacks are adopted and deleted', () => {
+    const path = freshPath();
+    const first = openOutboxes(path, false);
+    const second = openOutboxes(path, false);
+    try {
+      assert.equal(first.own.path, path);
+      assert.equal(second.busyPath, path);
+      assert.match(second.own.path, new RegExp(`^${path.replace(/[.\\/]/g, '\\$&')}\\.${process.pid}-\\d+$`));
+      assert.throws(() => openOutboxes(path, true), OutboxBusyError);
+      second.own.append('{"requestId":"orphan"}');
+    } finally {
+      // The fallback's holder "dies" with a record in it; the main file stays held.
+      second.own.close();
+    }
+    const third = openOutboxes(path, false);
+    try {
+      assert.equal(third.adopted.length, 1);
+      const orphan = third.adopted[0] as Outbox;
+      assert.equal(orphan.path, second.own.path);
+      assert.deepEqual(orphan.take(5).map((entry) => JSON.parse(entry.record).requestId), ['orphan']);
+      discardOutbox(orphan);
+      assert.equal(existsSync(second.own.path), false);
+      assert.equal(existsSync(`${second.own.path}-wal`), false);
+    } finally {
+      third.own.close();
+      first.own.close();
+    }
+  });
+});

@@ -1,0 +1,256 @@
+import type { RequestRecord } from '../../core/request-record.js';
+import type { LedgerRow } from '../../store/ledger-records.js';
+import { toLedgerRow } from './ledger-row.js';
+import type { OutboxEntry } from './outbox.js';
+
+/** What the shipper drains: the outbox file, an adopted one, or the in-memory fallback. */
+export interface OutboxSource {
+  take(limit: number): OutboxEntry[];
+  remove(seq: number): void;
+  reject(entries: readonly OutboxEntry[], reason: string): void;
+  depth(): number;
+  maintain(): void;
+}
+
+/** Writes rows to the record store in one transaction (idempotent by request id). */
+export type LedgerSink = (rows: LedgerRow[]) => Promise<unknown>;
+
+/** The few log calls the ledger makes (pino's Logger fits). */
+export interface LedgerLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface ShipperOptions {
+  flushMs: number;
+  batchSize: number;
+  retryMaxMs: number;
+  /** A store write not answered by then counts as failed (it may still land: replays are idempotent). */
+  writeTimeoutMs?: number;
+  log: LedgerLog;
+}
+
+const DEFAULT_WRITE_TIMEOUT_MS = 15_000;
+
+/**
+ * An error about the rows themselves (PostgreSQL data exception or integrity class, an SQLite
+ * constraint or type error), as opposed to the store being unreachable: retrying such a batch
+ * would block the ledger forever, so its culprits are set aside instead.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (/^2[23][0-9A-Z]{3}$/.test(code)) return true;
+  return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG' || code === 'SQLITE_RANGE';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Moves records from the outbox to the record store: every `flushMs` (and at once when a batch is
+ * waiting), one transaction per batch, removed from the outbox only after the store committed.
+ * On a store error the records stay and the next attempt backs off (doubling, jittered, up to
+ * `retryMaxMs`); one warning per outage and one info on recovery. Adopted sources (outboxes left
+ * by a process that died) drain first and are handed back empty through `onDrained`.
+ */
+export class Shipper {
+  private readonly interval: NodeJS.Timeout;
+  private running: Promise<void> | undefined;
+  private nudged = false;
+  private failures = 0;
+  private outageSince: number | undefined;
+  private nextAttemptAt = 0;
+  private closing = false;
+  private abandoned = false;
+
+  /**
+   * `sources` are drained in order and kept (the outbox file first: its depth decides when a full
+   * batch waits); `adopted` ones drain first and are dropped, through `onDrained`, once empty.
+   */
+  constructor(
+    private readonly sources: readonly [OutboxSource, ...OutboxSource[]],
+    private readonly adopted: OutboxSource[],
+    private readonly sink: LedgerSink,
+    private readonly options: ShipperOptions,
+    private readonly onDrained: (source: OutboxSource) => void = () => undefined,
+  ) {
+    this.interval = setInterval(() => this.tick(), options.flushMs);
+    this.interval.unref();
+    const waiting = this.depth();
+    if (waiting > 0) options.log.info({ waiting }, 'ledger: replaying records left in the outbox');
+    this.nudge(true);
+  }
+
+  /** Records waiting in every source. */
+  depth(): number {
+    let total = 0;
+    for (const source of this.sources) total += source.depth();
+    for (const source of this.adopted) total += source.depth();
+    return total;
+  }
+
+  /** Called after an append: ships at once when a full batch waits (and the store is not failing). */
+  nudge(force = false): void {
+    if (this.nudged || this.running || this.closing) return;
+    if (!force && this.sources[0].depth() < this.options.batchSize) return;
+    if (Date.now() < this.nextAttemptAt) return;
+    this.nudged = true;
+    setImmediate(() => {
+      this.nudged = false;
+      this.tick();
+    });
+  }
+
+  /** Ships what is waiting now (ignoring any backoff); resolves when that attempt ends. */
+  async flush(): Promise<void> {
+    await this.running;
+    this.nextAttemptAt = 0;
+    await this.run();
+  }
+
+  /**
+   * Stops the timer and ships what it can within `timeoutMs`; resolves to how many records are
+   * left (they stay in the outbox for the next start).
+   */
+  async close(timeoutMs: number): Promise<number> {
+    this.closing = true;
+    clearInterval(this.interval);
+    const deadline = Date.now() + timeoutMs;
+    const drain = async () => {
+      await this.running;
+      while (!this.abandoned && this.depth() > 0) {
+        const before = this.failures;
+        this.nextAttemptAt = 0;
+        await this.run();
+        if (this.failures === before) continue;
+        const pause = Math.min(this.backoffMs(), deadline - Date.now());
+        if (pause <= 0) return;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs))));
+    await Promise.race([drain(), expired]);
+    clearTimeout(timer);
+    // A write still in flight may land later; its rows stay in the outbox and replay idempotently.
+    this.abandoned = true;
+    return this.depth();
+  }
+
+  private tick(): void {
+    if (this.running || this.closing || Date.now() < this.nextAttemptAt) return;
+    void this.run();
+  }
+
+  private run(): Promise<void> {
+    this.running ??= this.drainAll().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async drainAll(): Promise<void> {
+    try {
+      for (const source of [...this.adopted]) {
+        await this.drain(source);
+        if (source.depth() === 0 && !this.abandoned) {
+          this.adopted.splice(this.adopted.indexOf(source), 1);
+          this.onDrained(source);
+        }
+      }
+      for (const source of this.sources) await this.drain(source);
+      this.succeeded();
+    } catch (error) {
+      if (!this.abandoned) this.failed(error);
+    }
+    if (!this.abandoned) for (const source of this.sources) source.maintain();
+  }
+
+  /** Ships one source batch by batch until it is empty, or throws on a store failure. */
+  private async drain(source: OutboxSource): Promise<void> {
+    for (;;) {
+      if (this.abandoned) return;
+      const batch = source.take(this.options.batchSize);
+      const last = batch[batch.length - 1];
+      if (last === undefined) return;
+      const readable: Array<{ entry: OutboxEntry; row: LedgerRow }> = [];
+      const unreadable: OutboxEntry[] = [];
+      for (const entry of batch) {
+        try {
+          readable.push({ entry, row: toLedgerRow(JSON.parse(entry.record) as RequestRecord) });
+        } catch {
+          unreadable.push(entry);
+        }
+      }
+      if (unreadable.length > 0) this.setAside(source, unreadable, 'unreadable record');
+      await this.write(source, readable);
+      if (this.abandoned) return;
+      source.remove(last.seq);
+      if (batch.length < this.options.batchSize) return;
+    }
+  }
+
+  /** One transaction for the batch; if the store refuses the content, row by row to find the culprits. */
+  private async write(source: OutboxSource, items: Array<{ entry: OutboxEntry; row: LedgerRow }>): Promise<void> {
+    if (items.length === 0) return;
+    try {
+      await this.timed(this.sink(items.map((item) => item.row)));
+      return;
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+    }
+    for (const item of items) {
+      try {
+        await this.timed(this.sink([item.row]));
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        this.setAside(source, [item.entry], errorText(error));
+      }
+    }
+  }
+
+  private setAside(source: OutboxSource, entries: OutboxEntry[], reason: string): void {
+    source.reject(entries, reason);
+    this.options.log.error({ records: entries.length, reason }, 'ledger: the record store refused records; they are kept aside in the outbox (table rejected)');
+  }
+
+  private async timed<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = this.options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`record store write took over ${limit} ms`)), limit);
+      // An abandoned write (after close gave up) must not keep the process alive.
+      timer.unref();
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private succeeded(): void {
+    if (this.outageSince !== undefined) {
+      this.options.log.info({ outage_ms: Date.now() - this.outageSince, waiting: this.depth() }, 'ledger: record store reachable again; outbox shipped');
+    }
+    this.failures = 0;
+    this.outageSince = undefined;
+    this.nextAttemptAt = 0;
+  }
+
+  private failed(error: unknown): void {
+    this.failures += 1;
+    if (this.outageSince === undefined) {
+      this.outageSince = Date.now();
+      this.options.log.warn({ err: errorText(error), waiting: this.depth() }, 'ledger: record store unreachable; records wait in the outbox and are retried');
+    }
+    this.nextAttemptAt = Date.now() + this.backoffMs();
+  }
+
+  /** Doubling from flush_ms up to retry_max_ms, with jitter so instances do not retry in step. */
+  private backoffMs(): number {
+    const base = Math.min(this.options.retryMaxMs, this.options.flushMs * 2 ** Math.min(this.failures - 1, 20));
+    return Math.round(base * (0.5 + Math.random() / 2));
+  }
+}
