@@ -50,9 +50,9 @@ const GUARDRAILS_YAML = `guardrails:
   output: { secrets: redact }
 `;
 
-export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string, redisUrl?: string, options: { guards?: boolean } = {}): Promise<Service> {
+export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string, redisUrl?: string, options: { guards?: boolean; extraYaml?: string; name?: string } = {}): Promise<Service> {
   const port = await freePort();
-  const name = options.guards ? 'breakerbox-guards' : redisUrl === undefined ? 'breakerbox' : 'breakerbox-redis';
+  const name = options.name ?? (options.guards ? 'breakerbox-guards' : redisUrl === undefined ? 'breakerbox' : 'breakerbox-redis');
   const configPath = join(workDir, `${name}-bench.yaml`);
   // Limits high enough never to refuse: the bench measures what checking them costs.
   const limits =
@@ -97,7 +97,7 @@ models:
   bench-mock: { targets: [{ provider: mock, model: mock-stream }] }
   reserved: { targets: [{ provider: mock, model: mock-reserved }] }
 logging: { level: info, requests: true }
-${options.guards ? GUARDRAILS_YAML : ''}`,
+${options.guards ? GUARDRAILS_YAML : ''}${options.extraYaml ?? ''}`,
   );
   process.env.BENCH_UPSTREAM_KEY = UPSTREAM_KEY;
   const child = spawnNode([join(ROOT, 'dist/cli/main.js'), 'start', '--config', configPath], cpu);

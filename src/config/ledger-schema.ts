@@ -50,6 +50,16 @@ export const ledgerSchema = z
       .array(z.enum(LEDGER_ENDPOINTS))
       .default([])
       .describe('Endpoints whose requests are not recorded, e.g. [admin] (the audit log covers admin actions). Health probes are never recorded.'),
+    bodies: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Record prompt and answer text (personal data and secrets masked first). Off by default.'),
+        teams: z.array(z.string().min(1)).default([]).describe('Only requests of these teams; every team when empty.'),
+        endpoints: z.array(z.enum(['chat', 'embeddings'])).min(1).default(['chat']).describe('Endpoints whose bodies are recorded.'),
+        max_chars: z.number().int().positive().max(1_000_000).default(32_000).describe('Longest prompt or answer text kept; the rest is cut.'),
+        retention_days: z.number().int().nonnegative().default(7).describe('Bodies are cleared from rows older than this (the rows stay); 0 keeps them as long as the rows.'),
+      })
+      .prefault({})
+      .describe('Prompt and answer text in the ledger, redacted, per team and endpoint, with their own retention.'),
   })
   .prefault({})
   .describe('The usage ledger: one durable row per request (and its attempts), with retention. See docs/ledger.md.');

@@ -109,6 +109,8 @@ export interface RequestRecord {
   finishReasons: string[] | undefined;
   /** The plan field of the limit that refused the request, e.g. `requests_per_minute`. */
   rejectedLimit: string | undefined;
+  /** Prompt and answer text, redacted, only where `ledger.bodies` records them. */
+  bodies: { request: string; response: string } | undefined;
   upstreamMs: number | undefined;
   gatewayOverheadMs: number | undefined;
 }

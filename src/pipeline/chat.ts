@@ -7,6 +7,7 @@ import { executeChat } from '../routing/execute.js';
 import { estimatePromptTokens } from '../usage/token-estimate.js';
 import { admitLimits, admitModelRequest, conversationIdOf, labelRequest, once, routedRequest, selectRoute } from './admission.js';
 import type { Exchange, Reply } from './exchange.js';
+import { BodyCapture, captureBodies } from './body-capture.js';
 import { applyReroute, guardRequest } from './guarding.js';
 import { RequestScope } from './request-scope.js';
 import type { Runtime } from './runtime.js';
@@ -28,6 +29,9 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     record.stream = request.stream;
     labelRequest(runtime, scope, request.metadata);
     const allowed = admitModelRequest(runtime, scope, principal, 'chat', request.model, request.user);
+    const bodies = captureBodies(runtime, scope, principal, 'chat', request.messages);
+    // Recorded answers are read as canonical events, not passed through as bytes.
+    if (bodies) request.source = undefined;
     const guarding = guardRequest(runtime, scope, request);
     const guarded = guarding instanceof Promise ? await guarding : guarding;
     const promptTokens = once(() => estimatePromptTokens(request));
@@ -55,17 +59,18 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     if (outcome.kind === 'response') {
       record.usage = outcome.usage;
       let body: string;
-      if (!filter && outcome.raw?.dialect === dialect.name) body = outcome.raw.body;
+      if (!filter && !bodies && outcome.raw?.dialect === dialect.name) body = outcome.raw.body;
       else {
         const response = filter ? filter.response(outcome.response()) : outcome.response();
         record.finishReasons = response.choices.map((choice) => choice.finishReason);
+        for (const choice of response.choices) bodies?.add(choice.content ?? '');
         body = dialect.encodeChat(response, request);
       }
       return scope.json(200, body, scope.routingHeaders({ ...scope.baseHeaders('application/json'), ...limitHeaders }));
     }
     const events = filter ? filter.stream(outcome.events) : outcome.events;
     const headers = scope.routingHeaders({ ...scope.baseHeaders('text/event-stream'), 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...limitHeaders });
-    return { status: 200, headers, stream: encodeStream(scope, dialect, request, events, streamOutputCap === undefined ? undefined : new OutputMeter(streamOutputCap)), onSettled: (info) => scope.settle(info) };
+    return { status: 200, headers, stream: encodeStream(scope, dialect, request, events, streamOutputCap === undefined ? undefined : new OutputMeter(streamOutputCap), bodies), onSettled: (info) => scope.settle(info) };
   } catch (error) {
     return scope.errorReply(error, dialect.encodeError);
   }
@@ -77,7 +82,7 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
  * The request settles (its record is published, and so made durable by the ledger) before the
  * closing event goes out: a stream the client saw complete is never missing from the records.
  */
-async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request: CanonicalRequest, events: AsyncIterable<StreamEvent>, meter: OutputMeter | undefined): AsyncGenerator<string> {
+async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request: CanonicalRequest, events: AsyncIterable<StreamEvent>, meter: OutputMeter | undefined, bodies: BodyCapture | undefined): AsyncGenerator<string> {
   const record = scope.record;
   const encoder = dialect.createStreamEncoder(request);
   const gaps = (record.streamGaps = new StreamGapMeter());
@@ -87,6 +92,7 @@ async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request:
       if (event.type === 'usage') record.usage = event.usage;
       else if (record.ttftMs === undefined && event.type !== 'start') record.ttftMs = scope.elapsedMs();
       if (event.type === 'finish') (record.finishReasons ??= [])[event.index] = event.reason;
+      else if (event.type === 'text') bodies?.add(event.text);
       meter?.observe(event);
       const text = encoder.encode(event);
       if (text === '') continue;

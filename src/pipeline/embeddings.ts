@@ -3,6 +3,7 @@ import { executeEmbeddings } from '../routing/execute.js';
 import { admitLimits, admitModelRequest, labelRequest, once, routedRequest, selectRoute } from './admission.js';
 import { countEmbeddingInputTokens } from '../usage/token-estimate.js';
 import type { Exchange, Reply } from './exchange.js';
+import { captureBodies } from './body-capture.js';
 import { guardEmbeddings } from './guarding.js';
 import { RequestScope } from './request-scope.js';
 import type { Runtime } from './runtime.js';
@@ -17,6 +18,8 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
     record.requestedModel = request.model;
     labelRequest(runtime, scope, undefined);
     const allowed = admitModelRequest(runtime, scope, principal, 'embeddings', request.model, request.user);
+    const input = typeof request.input === 'string' ? [request.input] : request.input.filter((item): item is string => typeof item === 'string');
+    captureBodies(runtime, scope, principal, 'embeddings', input.map((text) => ({ role: 'user', content: text })));
     const guarded = await guardEmbeddings(runtime, scope, request);
     const inputTokens = once(() => countEmbeddingInputTokens(request.input));
     const selection = selectRoute(runtime, scope, principal, 'embeddings', allowed, {}, inputTokens);

@@ -59,6 +59,7 @@ export class RequestScope {
       maxTokens: undefined,
       finishReasons: undefined,
       rejectedLimit: undefined,
+      bodies: undefined,
       upstreamMs: undefined,
       gatewayOverheadMs: undefined,
     };

@@ -5,7 +5,7 @@ import type { PlanConfig } from '../config/identity-schema.js';
 import type { Principal } from '../core/principal.js';
 import type { TraceHeaderSource } from '../core/trace-context.js';
 import { AccessPolicy } from '../policies/access/index.js';
-import { Guardrails } from '../policies/guardrails/index.js';
+import { createRedactor, Guardrails } from '../policies/guardrails/index.js';
 import { LimitsPolicy } from '../policies/limits/index.js';
 import type { PriceLookup } from '../usage/pricing/price-lookup.js';
 import type { StateStore } from '../state/state-store.js';
@@ -33,6 +33,8 @@ export interface Runtime {
   readonly router: Router;
   /** Trace headers for upstream calls; undefined: the client's trace headers are forwarded as sent. */
   readonly traceHeaders: TraceHeaderSource | undefined;
+  /** Masks personal data and secrets in text the ledger stores (built on first use). */
+  bodyRedactor(): (text: string) => string;
   /** Input and output guards, compiled once. */
   readonly guardrails: Guardrails;
   /** Prices for settled usage (the lookup in force: a reload may replace it). */
@@ -95,6 +97,7 @@ export function createRuntime(config: Config, services: RuntimeServices): Runtim
     services.prices.costOf({ providerName: target.providerName, providerType: target.adapter.type, model: target.model }, { inputTokens, outputTokens }),
   );
 
+  let redactor: ((text: string) => string) | undefined;
   return {
     config,
     providers,
@@ -125,6 +128,7 @@ export function createRuntime(config: Config, services: RuntimeServices): Runtim
     ),
     router,
     guardrails: new Guardrails(config.guardrails),
+    bodyRedactor: () => (redactor ??= createRedactor(config.guardrails)),
     get traceHeaders() {
       return services.traceHeaders;
     },

@@ -65,6 +65,10 @@ export interface LedgerRow {
   finish_reasons?: string | null;
   /** The W3C trace id (32 hex digits) when tracing is on: joins a row to its trace. */
   trace_id?: string | null;
+  /** Prompt text (redacted), only where `ledger.bodies` records it. */
+  request_body?: string | null;
+  /** Answer text (redacted), likewise. */
+  response_body?: string | null;
   cache_hit: number;
 }
 
@@ -77,6 +81,8 @@ export interface LedgerRepository {
   insertRequests(rows: readonly LedgerRow[]): Promise<number>;
   /** Deletes rows that started before `cutoffMs` (epoch ms), in chunks; resolves to how many. */
   deleteOlderThan(cutoffMs: number): Promise<number>;
+  /** Clears prompt and answer text from rows that started before the cutoff; the rows stay. */
+  clearBodiesOlderThan(cutoffMs: number): Promise<number>;
   /** How many rows the table holds (tests and operations). */
   countRequests(): Promise<number>;
   /** How many rows hold this request id: 0 or 1 (tests). */

@@ -59,6 +59,8 @@ export function ledgerRow(requestId: string, extra: Partial<LedgerRow> = {}): Le
     max_tokens: 256,
     finish_reasons: '["stop"]',
     trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+    request_body: 'user: write to [EMAIL]',
+    response_body: 'Done.',
     cache_hit: 0,
     ...extra,
   };
@@ -81,11 +83,11 @@ export function describeLedgerContract(test: StoreTest): void {
       assert.deepEqual({ ...(await store.ledger.getRequest('req-2')), seq: 0 }, { ...nulls, seq: 0 });
       assert.equal(await store.ledger.getRequest('missing'), undefined);
       // A writer that does not know the guards column yet gets its default.
-      const { guards: _guards, rejected_limit: _limit, max_tokens: _max, finish_reasons: _finish, trace_id: _trace, ...older } = ledgerRow('req-3');
+      const { guards: _guards, rejected_limit: _limit, max_tokens: _max, finish_reasons: _finish, trace_id: _trace, request_body: _request, response_body: _response, ...older } = ledgerRow('req-3');
       await store.ledger.insertRequests([older]);
       const defaults = await store.ledger.getRequest('req-3');
       assert.equal(defaults?.guards, '[]');
-      assert.deepEqual([defaults?.rejected_limit, defaults?.max_tokens, defaults?.finish_reasons, defaults?.trace_id], [null, null, null, null]);
+      assert.deepEqual([defaults?.rejected_limit, defaults?.max_tokens, defaults?.finish_reasons, defaults?.trace_id, defaults?.request_body, defaults?.response_body], [null, null, null, null, null, null]);
     });
 
     test('inserts are idempotent by request id, in one batch and across batches; a late replay gets a higher seq', async (store) => {
@@ -117,6 +119,21 @@ export function describeLedgerContract(test: StoreTest): void {
       assert.equal(await store.ledger.countRequestId('r-9'), 0);
       assert.equal(await store.ledger.countRequestId('r-10'), 1);
       assert.equal(await store.ledger.deleteOlderThan(base), 0);
+    });
+
+    test('clearBodiesOlderThan clears prompt and answer text of older rows and keeps the rows', async (store) => {
+      const base = 1_700_000_000_000;
+      await store.ledger.insertRequests([
+        ledgerRow('old', { started_at_ms: base }),
+        ledgerRow('new', { started_at_ms: base + 5000 }),
+        ledgerRow('none', { started_at_ms: base, request_body: null, response_body: null }),
+      ]);
+      assert.equal(await store.ledger.clearBodiesOlderThan(base + 1000), 1);
+      assert.equal(await store.ledger.countRequests(), 3);
+      assert.equal(await store.ledger.clearBodiesOlderThan(base + 1000), 0, 'already cleared');
+      const [old, recent] = [await store.ledger.getRequest('old'), await store.ledger.getRequest('new')];
+      assert.deepEqual([old?.request_body, old?.response_body], [null, null]);
+      assert.equal(recent?.response_body, 'Done.');
     });
   });
 }

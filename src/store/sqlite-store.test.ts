@@ -54,7 +54,7 @@ describe('sqlite file store', () => {
     const raw = new BetterSqlite3(path, { readonly: true });
     try {
       const names = raw.prepare('select name from kysely_migration order by name').all();
-      assert.deepEqual(names, [{ name: '001-identity' }, { name: '002-entity-limits' }, { name: '003-ledger' }, { name: '004-usage-rollups' }, { name: '005-audit' }], 'each migration applied once');
+      assert.deepEqual(names, [{ name: '001-identity' }, { name: '002-entity-limits' }, { name: '003-ledger' }, { name: '004-usage-rollups' }, { name: '005-audit' }, { name: '006-ledger-bodies' }], 'each migration applied once');
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     } finally {
       raw.close();

@@ -78,7 +78,7 @@ describe('postgres store, several instances', { skip }, () => {
     await client.connect();
     try {
       const { rows } = await client.query(`select name from "${schema}".kysely_migration order by name`);
-      assert.deepEqual(rows, [{ name: '001-identity' }, { name: '002-entity-limits' }, { name: '003-ledger' }, { name: '004-usage-rollups' }, { name: '005-audit' }], 'each migration applied once');
+      assert.deepEqual(rows, [{ name: '001-identity' }, { name: '002-entity-limits' }, { name: '003-ledger' }, { name: '004-usage-rollups' }, { name: '005-audit' }, { name: '006-ledger-bodies' }], 'each migration applied once');
     } finally {
       await client.end();
     }

@@ -5,6 +5,8 @@ import { OutputGuard } from './output-guard.js';
 export type { InputInspection } from './input-guard.js';
 export type { AnswerFilter } from './output-guard.js';
 export { runWebhookGuards, type WebhookContext } from './webhook-guard.js';
+export { createRedactor } from './redactor.js';
+export { textSlots } from './message-text.js';
 
 /** The guardrails of one config: input guards run only when something is configured, output guards likewise. */
 export class Guardrails {

@@ -49,6 +49,17 @@ export class KyselyLedgerRepository implements LedgerRepository {
     }
   }
 
+  /** Clears prompt and answer text from rows older than the cutoff (the rows stay); returns how many. */
+  async clearBodiesOlderThan(cutoffMs: number): Promise<number> {
+    const result = await this.db
+      .updateTable('requests')
+      .set({ request_body: null, response_body: null })
+      .where('started_at_ms', '<', cutoffMs)
+      .where((eb) => eb.or([eb('request_body', 'is not', null), eb('response_body', 'is not', null)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async countRequests(): Promise<number> {
     const row = await this.db.selectFrom('requests').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);

@@ -4,6 +4,7 @@ import * as entityLimits from './002-entity-limits.js';
 import * as ledger from './003-ledger.js';
 import * as usageRollups from './004-usage-rollups.js';
 import * as audit from './005-audit.js';
+import * as ledgerBodies from './006-ledger-bodies.js';
 
 /**
  * Every migration, in order. Names sort lexically, so keep the numeric prefix; append new ones at
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-ledger': ledger,
   '004-usage-rollups': usageRollups,
   '005-audit': audit,
+  '006-ledger-bodies': ledgerBodies,
 };
 
 /** Migrations live in code (not in files read at run time), so a bundled build carries them. */

@@ -70,6 +70,8 @@ export function toLedgerRow(record: RequestRecord): LedgerRow {
     max_tokens: record.maxTokens === undefined || record.maxTokens === null ? null : count(record.maxTokens),
     finish_reasons: record.finishReasons ? JSON.stringify(record.finishReasons) : null,
     trace_id: text(record.trace?.traceId),
+    request_body: text(record.bodies?.request),
+    response_body: text(record.bodies?.response),
     cache_hit: 0,
   };
 }

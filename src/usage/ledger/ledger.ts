@@ -74,12 +74,14 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog):
 
   let retention: Promise<void> | undefined;
   const purge = () => {
-    if (settings.retention_days === 0 || retention) return;
-    const cutoff = Date.now() - settings.retention_days * DAY_MS;
-    retention = store.ledger
-      .deleteOlderThan(cutoff)
-      .then((deleted) => {
+    const bodyDays = settings.bodies.retention_days;
+    if ((settings.retention_days === 0 && bodyDays === 0) || retention) return;
+    const now = Date.now();
+    retention = (settings.retention_days === 0 ? Promise.resolve(0) : store.ledger.deleteOlderThan(now - settings.retention_days * DAY_MS))
+      .then(async (deleted) => {
         if (deleted > 0) log.info({ deleted, retention_days: settings.retention_days }, 'ledger: deleted rows past retention');
+        const cleared = bodyDays === 0 ? 0 : await store.ledger.clearBodiesOlderThan(now - bodyDays * DAY_MS);
+        if (cleared > 0) log.info({ cleared, retention_days: bodyDays }, 'ledger: cleared prompt and answer text past its retention');
       })
       .catch((error: unknown) => log.warn({ err: errorText(error) }, 'ledger: retention purge failed; retried next hour'))
       .finally(() => (retention = undefined));
