@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { describeAuditStoreContract, entries } from '../../src/audit/audit-store.contract.js';
-import { openRecordStore } from '../../src/store/open-store.js';
 import type { RecordStore } from '../../src/store/record-store.js';
+import { TestSchemas } from '../helpers/postgres.js';
 
 const url = process.env.DATABASE_URL;
 const skip = url ? false : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test); skipping PostgreSQL audit tests';
 if (!url) console.log(skip);
 
-const schemas: string[] = [];
-
-function freshSchema(): string {
-  const schema = `bb_audit_${randomBytes(6).toString('hex')}`;
-  schemas.push(schema);
-  return schema;
-}
+const pgSchemas = new TestSchemas(url, 'bb_audit');
+const freshSchema = () => pgSchemas.fresh();
 
 function openIn(schema: string, poolSize = 4): Promise<RecordStore> {
-  return openRecordStore({ driver: 'postgres', url: url ?? '', schema, poolSize });
+  return pgSchemas.open(schema, poolSize);
 }
 
 /** One statement in the schema, on a connection of its own (behind the stores' backs). */
@@ -33,16 +27,7 @@ async function rawIn(schema: string, statement: string): Promise<void> {
   }
 }
 
-async function dropSchemas(): Promise<void> {
-  if (!url || schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const schema of schemas.splice(0)) await client.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await client.end();
-  }
-}
+const dropSchemas = () => pgSchemas.drop();
 
 if (url) {
   describeAuditStoreContract(

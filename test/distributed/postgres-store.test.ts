@@ -1,37 +1,19 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { openRecordStore } from '../../src/store/open-store.js';
 import { describeRecordStoreContract } from '../../src/store/record-store.contract.js';
 import type { RecordStore } from '../../src/store/record-store.js';
+import { TestSchemas } from '../helpers/postgres.js';
 
 const url = process.env.DATABASE_URL;
 const skip = url ? false : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test); skipping PostgreSQL store tests';
 if (!url) console.log(skip);
 
-const schemas: string[] = [];
-
-function freshSchema(): string {
-  const schema = `bb_test_${randomBytes(6).toString('hex')}`;
-  schemas.push(schema);
-  return schema;
-}
-
-function openIn(schema: string): Promise<RecordStore> {
-  return openRecordStore({ driver: 'postgres', url: url ?? '', schema, poolSize: 4 });
-}
-
-async function dropSchemas(): Promise<void> {
-  if (!url || schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const schema of schemas.splice(0)) await client.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await client.end();
-  }
-}
+const pgSchemas = new TestSchemas(url);
+const freshSchema = () => pgSchemas.fresh();
+const openIn = (schema: string): Promise<RecordStore> => pgSchemas.open(schema);
+const dropSchemas = () => pgSchemas.drop();
 
 if (url) {
   describeRecordStoreContract('postgres', () => openIn(freshSchema()), dropSchemas);

@@ -1,33 +1,17 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { openRecordStore } from '../../src/store/open-store.js';
 import type { RecordStore } from '../../src/store/record-store.js';
 import { describeUsageAnalytics, ledgerRow } from '../../src/usage/analytics/usage-analytics.contract.js';
+import { TestSchemas } from '../helpers/postgres.js';
 
 const url = process.env.DATABASE_URL;
 const skip = url ? false : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test); skipping PostgreSQL analytics tests';
 if (!url) console.log(skip);
 
-const schemas: string[] = [];
-
-function openFresh(): Promise<RecordStore> {
-  const schema = `bb_usage_${randomBytes(6).toString('hex')}`;
-  schemas.push(schema);
-  return openRecordStore({ driver: 'postgres', url: url ?? '', schema, poolSize: 4 });
-}
-
-async function dropSchemas(): Promise<void> {
-  if (!url || schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const schema of schemas.splice(0)) await client.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await client.end();
-  }
-}
+const pgSchemas = new TestSchemas(url, 'bb_usage');
+const openFresh = (): Promise<RecordStore> => pgSchemas.open();
+const dropSchemas = () => pgSchemas.drop();
 
 if (url) describeUsageAnalytics('postgres', openFresh, dropSchemas);
 
@@ -35,9 +19,8 @@ describe('usage rollups on PostgreSQL, several instances', { skip }, () => {
   after(dropSchemas);
 
   it('folds a row only once its seq has settled, and never twice from two stores', async () => {
-    const a = await openFresh();
-    const schema = schemas[schemas.length - 1] as string;
-    const b = await openRecordStore({ driver: 'postgres', url: url ?? '', schema, poolSize: 4 });
+    const schema = pgSchemas.fresh();
+    const [a, b] = [await pgSchemas.open(schema), await pgSchemas.open(schema)];
     try {
       await a.ledger.insertRequests([ledgerRow(10), ledgerRow(20), ledgerRow(30)]);
       const now = Date.now();
