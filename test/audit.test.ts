@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,30 +8,12 @@ import OpenAI from 'openai';
 import { parseConfigText } from '../src/config/load.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { adminCall } from './helpers/admin.js';
+import { runCliToEnd } from './helpers/cli.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_KEY = 'bb-admin-audit-test-0123456789';
 const LIMITED_KEY = 'bb-limited-audit-test-0123456789';
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real CLI in a child process. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, BB_ADMIN_KEY: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = runCliToEnd;
 
 function configYaml(dbPath: string): string {
   return `

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,30 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { parseConfigText } from '../src/config/load.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
+import { runCliToEnd, type CliResult } from './helpers/cli.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_KEY = 'bb-admin-test-key-0123456789';
 const STATIC_KEY = 'bb-static-test-key-0123456789';
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI in a child process; BB_ADMIN_KEY is unset unless the test passes it. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, BB_ADMIN_KEY: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = runCliToEnd;
 
 function configYaml(dbPath: string): string {
   return `
@@ -45,13 +26,13 @@ teams: { finance: {} }
 `;
 }
 
-function secretOf(run: CliRun): string {
+function secretOf(run: CliResult): string {
   const match = /\bbb-[A-Za-z0-9]{32}\b/.exec(run.stdout);
   assert.ok(match, `no secret in: ${run.stdout}`);
   return match[0];
 }
 
-function keyIdOf(run: CliRun): string {
+function keyIdOf(run: CliResult): string {
   const match = /id:\s+(key_\w+)/.exec(run.stdout);
   assert.ok(match, `no key id in: ${run.stdout}`);
   return match[1] as string;

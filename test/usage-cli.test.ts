@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,29 +8,16 @@ import { parseConfigText } from '../src/config/load.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { openRecordStore } from '../src/store/open-store.js';
 import { knownRows, T0 } from '../src/usage/analytics/usage-analytics.contract.js';
+import { runCliToEnd, type CliResult } from './helpers/cli.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_KEY = 'bb-admin-usage-cli-0123456789';
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'usage', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, BB_ADMIN_KEY: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+/** The real CLI's `usage` command in a child process. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCliToEnd(['usage', ...args], env);
 }
 
 function config(dbPath: string, extra = ''): string {

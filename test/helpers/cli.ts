@@ -51,3 +51,17 @@ export async function startedAddress(run: CliRun): Promise<string> {
   const line = await run.waitForLog((entry) => typeof entry.address === 'string');
   return line.address as string;
 }
+
+/** A finished CLI run. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `breakerbox <args>` to its end; BB_ADMIN_KEY is unset unless the test passes it. */
+export async function runCliToEnd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const run = runCli(args, { BB_ADMIN_KEY: '', ...env });
+  await new Promise((resolve) => run.child.on('close', resolve));
+  return { code: run.child.exitCode, ...run.output() };
+}
