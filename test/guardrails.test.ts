@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import type { RequestRecord } from '../src/core/request-record.js';
 import { startFakeOpenAI, type FakeOpenAI } from './fakes/openai-upstream.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
+import { recordRequests } from './helpers/records.js';
 
 const SSN = '123-45-6789';
 const AWS_KEY = 'AKIAZ3MHQ6XQ2RT5WN7P';
@@ -17,14 +16,6 @@ async function streamText(client: OpenAI, model: string, content: string): Promi
   let text = '';
   for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
   return text;
-}
-
-/** Collects settled records while a test runs. */
-function recordRequests() {
-  const records: RequestRecord[] = [];
-  const onRecord = (message: unknown) => records.push(message as RequestRecord);
-  subscribe('breakerbox:request:settled', onRecord);
-  return { records, stop: () => unsubscribe('breakerbox:request:settled', onRecord) };
 }
 
 describe('examples/guardrails.yaml (echo providers: the answer shows what the upstream saw)', () => {

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import type { RequestRecord } from '../src/core/request-record.js';
 import { startFakeOpenAI, type FakeOpenAI } from './fakes/openai-upstream.js';
 import { startTestGateway, TEST_KEY, type TestGateway } from './helpers/gateway.js';
+import { recordRequests } from './helpers/records.js';
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Collects settled request records while a test runs. */
-function recordRequests() {
-  const records: RequestRecord[] = [];
-  const onRecord = (message: unknown) => records.push(message as RequestRecord);
-  subscribe('breakerbox:request:settled', onRecord);
-  return { records, stop: () => unsubscribe('breakerbox:request:settled', onRecord) };
-}
 
 interface TargetReport {
   target: string;
