@@ -121,3 +121,25 @@ export const requestSettledChannel = channel('breakerbox:request:settled');
 export function publishRequestSettled(record: RequestRecord): void {
   if (requestSettledChannel.hasSubscribers) requestSettledChannel.publish(record);
 }
+
+/**
+ * A subscriber that writes records durably in groups (the ledger) says here when the records
+ * published so far are on disk. The server waits for it before a response's last byte, so an
+ * answer a client saw complete is never missing from the records, while one commit covers every
+ * request of an event-loop turn.
+ */
+let durabilityBarrier: (() => Promise<void> | undefined) | undefined;
+
+export function setDurabilityBarrier(barrier: () => Promise<void> | undefined): void {
+  durabilityBarrier = barrier;
+}
+
+/** Removes the barrier, if it is still this one (another gateway in the process may have set its own). */
+export function clearDurabilityBarrier(barrier: () => Promise<void> | undefined): void {
+  if (durabilityBarrier === barrier) durabilityBarrier = undefined;
+}
+
+/** Resolves once every record published so far is durable; undefined when nothing is pending. */
+export function recordsDurable(): Promise<void> | undefined {
+  return durabilityBarrier?.();
+}

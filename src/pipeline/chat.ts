@@ -103,7 +103,8 @@ async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request:
         yield text;
       }
     }
-    scope.settle({ status: 200, clientClosed: false });
+    const durable = scope.settle({ status: 200, clientClosed: false });
+    if (durable) await durable;
     yield closing + encoder.end();
   } catch (thrown) {
     const error = toGatewayError(thrown, scope.exchange.requestId);
@@ -112,7 +113,8 @@ async function* encodeStream(scope: RequestScope, dialect: ChatDialect, request:
     // What was generated before the break is billed: the meter counted it when a budget applies.
     record.usage ??= { inputTokens: estimatePromptTokens(request), outputTokens: meter?.tokens ?? 0, estimated: true };
     if (error.code !== 'BB_CLIENT_CLOSED' && !scope.exchange.client.closed) {
-      scope.settle({ status: 200, clientClosed: false });
+      const durable = scope.settle({ status: 200, clientClosed: false });
+      if (durable) await durable;
       yield encoder.error(error);
     }
   }

@@ -35,9 +35,10 @@ export interface Reply {
   /**
    * The settle phase hangs here: called just before the last byte is written (so what a client
    * received is always recorded), or when the client has gone. May be called more than once;
-   * implementations act on the first call only.
+   * implementations act on the first call only. A promise means: write the last byte once it
+   * resolves (the record is durable then).
    */
-  onSettled?: (info: SettleInfo) => void;
+  onSettled?: (info: SettleInfo) => void | Promise<void>;
 }
 
 export type Handler = (exchange: Exchange) => Promise<Reply>;

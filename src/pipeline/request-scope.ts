@@ -2,7 +2,7 @@ import type { Identity } from '../auth/identity.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import { AccessDeniedError, type AccessPolicy, type AccessRequest } from '../policies/access/index.js';
-import { publishRequestSettled, type RequestRecord } from '../core/request-record.js';
+import { publishRequestSettled, recordsDurable, type RequestRecord } from '../core/request-record.js';
 import type { EncodedError } from '../dialects/dialect.js';
 import { ExecutionError, type Execution } from '../routing/execute.js';
 import type { Exchange, Reply, SettleInfo } from './exchange.js';
@@ -178,13 +178,15 @@ export class RequestScope {
   }
 
   /** The settle phase: always runs once, on success, error and client abort alike. */
-  settle(info: SettleInfo): void {
-    if (this.settled) return;
+  settle(info: SettleInfo): Promise<void> | undefined {
+    if (this.settled) return undefined;
     this.settled = true;
     this.record.status = info.status;
     if (info.clientClosed && this.record.errorCode === undefined) this.record.errorCode = 'BB_CLIENT_CLOSED';
     this.record.totalMs = this.elapsedMs();
     for (const hook of this.settleHooks) hook();
     publishRequestSettled(this.record);
+    // Resolves once the record is on disk (the ledger's group commit); the last byte waits for it.
+    return recordsDurable();
   }
 }

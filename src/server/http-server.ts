@@ -274,8 +274,9 @@ export class GatewayServer {
     reply.headers['content-length'] = String(Buffer.byteLength(body));
     response.writeHead(reply.status, reply.headers);
     // Settle before the last byte: an answer the client received is always recorded (the settle
-    // from the response's close is then a no-op).
-    reply.onSettled?.({ status: reply.status, clientClosed: false });
+    // from the response's close is then a no-op). The ledger's group commit may ask to wait.
+    const durable = reply.onSettled?.({ status: reply.status, clientClosed: false });
+    if (durable) await durable;
     response.end(body);
   }
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import { requestSettledChannel, type RequestRecord } from '../../core/request-record.js';
+import { clearDurabilityBarrier, requestSettledChannel, setDurabilityBarrier, type RequestRecord } from '../../core/request-record.js';
 import type { RecordStore } from '../../store/record-store.js';
 import { discardOutbox, openOutboxes, resolveOutboxPath } from './outbox-files.js';
 import { MemoryOutbox, type Outbox } from './outbox.js';
@@ -51,26 +51,45 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog):
   const excluded = new Set<string>(settings.exclude_endpoints);
   let appendFailing = false;
 
+  // Group commit: the records of one event-loop turn are written in one outbox transaction. The
+  // server holds each response's last byte until its group is on disk (setDurabilityBarrier).
+  let group: string[] = [];
+  let groupDone: Promise<void> | undefined;
+  let resolveGroup: () => void = () => undefined;
+  const commitGroup = () => {
+    const records = group;
+    const resolve = resolveGroup;
+    group = [];
+    groupDone = undefined;
+    if (records.length === 0) return resolve();
+    try {
+      own.appendMany(records);
+      appendFailing = false;
+    } catch (error) {
+      for (const json of records) memory.append(json);
+      if (!appendFailing) log.error({ err: errorText(error), outbox: own.path }, 'ledger: the outbox refuses writes; records are kept in memory until it recovers');
+      appendFailing = true;
+    }
+    shipper.nudge();
+    resolve();
+  };
   const onSettled = (message: unknown) => {
     const record = message as RequestRecord;
     if (excluded.has(record.endpoint)) return;
     // Never throw here: an exception in a channel subscriber would take the process down.
     try {
-      const json = JSON.stringify(record);
-      try {
-        own.append(json);
-        appendFailing = false;
-      } catch (error) {
-        memory.append(json);
-        if (!appendFailing) log.error({ err: errorText(error), outbox: own.path }, 'ledger: the outbox refuses writes; records are kept in memory until it recovers');
-        appendFailing = true;
+      group.push(JSON.stringify(record));
+      if (!groupDone) {
+        groupDone = new Promise((resolve) => (resolveGroup = resolve));
+        setImmediate(commitGroup);
       }
-      shipper.nudge();
     } catch (error) {
       log.error({ err: errorText(error), request_id: record.requestId }, 'ledger: a record could not be written');
     }
   };
   requestSettledChannel.subscribe(onSettled);
+  const barrier = () => groupDone;
+  setDurabilityBarrier(barrier);
 
   let retention: Promise<void> | undefined;
   const purge = () => {
@@ -92,11 +111,16 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog):
 
   let closing: Promise<void> | undefined;
   return {
-    queueDepth: () => shipper.depth(),
-    flush: () => shipper.flush(),
+    queueDepth: () => shipper.depth() + group.length,
+    flush: () => {
+      if (groupDone) commitGroup();
+      return shipper.flush();
+    },
     close() {
       closing ??= (async () => {
         requestSettledChannel.unsubscribe(onSettled);
+        clearDurabilityBarrier(barrier);
+        if (groupDone) commitGroup();
         clearInterval(purgeTimer);
         // A purge stuck on an unreachable store must not hold shutdown.
         await Promise.race([retention, new Promise((resolve) => setTimeout(resolve, settings.close_timeout_ms).unref())]);

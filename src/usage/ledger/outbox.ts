@@ -46,11 +46,17 @@ export class Outbox {
   private waiting: number;
   private writesSinceCheckpoint = 0;
 
+  private readonly appendAll: (records: readonly string[]) => void;
+
   private constructor(
     private readonly db: BetterSqlite3.Database,
     readonly path: string,
   ) {
     this.insert = db.prepare('insert into outbox (record) values (?)');
+    const insert = this.insert;
+    this.appendAll = db.transaction((records: readonly string[]) => {
+      for (const record of records) insert.run(record);
+    });
     this.selectBatch = db.prepare<[number], OutboxEntry>('select seq, record from outbox order by seq limit ?');
     this.deleteUpTo = db.prepare('delete from outbox where seq <= ?');
     this.rejectOne = db.prepare('insert into rejected (seq, record, reason, at_ms) values (?, ?, ?, ?)');
@@ -92,6 +98,15 @@ export class Outbox {
     this.waiting += 1;
     this.writesSinceCheckpoint += 1;
   }
+
+  /** Appends records in one transaction: one WAL commit for all of them (a group commit). */
+  appendMany(records: readonly string[]): void {
+    if (records.length === 1) return this.append(records[0] as string);
+    this.appendAll(records);
+    this.waiting += records.length;
+    this.writesSinceCheckpoint += 1;
+  }
+
 
   /** The oldest `limit` waiting records, oldest first; they stay until `remove`. */
   take(limit: number): OutboxEntry[] {
