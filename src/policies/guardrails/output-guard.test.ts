@@ -58,6 +58,15 @@ describe('output guard', () => {
     }
   });
 
+  it('scans shown reasoning too, streamed and whole', async () => {
+    const filter = new OutputGuard(guardrailsSchema.parse({ output: { secrets: 'redact' } })).filterFor(undefined, []);
+    assert.ok(filter);
+    const out = await collect(filter.stream(from(pieces('thinking: AKIAZ3MHQ6XQ2RT5WN7P ok', 4).map((delta): StreamEvent => ({ type: 'reasoning', index: 0, text: delta })))));
+    assert.equal(out.map((event) => (event.type === 'reasoning' ? event.text : '')).join(''), 'thinking: [SECRET] ok');
+    const whole = filter.response({ id: 'r', model: 'm', created: 0, usage: { inputTokens: 1, outputTokens: 1 }, choices: [{ index: 0, content: 'fine', finishReason: 'stop', reasoning: [{ text: 'key AKIAZ3MHQ6XQ2RT5WN7P' }] }] });
+    assert.equal(whole.choices[0]?.reasoning?.[0]?.text, 'key [SECRET]');
+  });
+
   it('terminate throws before any part of the value is emitted', async () => {
     const filter = new OutputGuard(guardrailsSchema.parse({ output: { entities: { email: 'terminate' } } })).filterFor(undefined, []);
     assert.ok(filter);

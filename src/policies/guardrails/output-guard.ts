@@ -60,6 +60,7 @@ export class AnswerFilter {
       choices: response.choices.map((choice) => ({
         ...choice,
         content: choice.content === null ? null : this.whole(choice.content, false),
+        ...(choice.reasoning ? { reasoning: choice.reasoning.map((block) => ({ ...block, text: this.whole(block.text, false) })) } : {}),
         ...(choice.toolCalls ? { toolCalls: choice.toolCalls.map((call) => ({ ...call, arguments: this.whole(call.arguments, true) })) } : {}),
       })),
     };
@@ -71,6 +72,10 @@ export class AnswerFilter {
       if (event.type === 'text') {
         const text = this.push(`t${event.index}`, event.text, false);
         if (text !== '') yield { ...event, text };
+      } else if (event.type === 'reasoning') {
+        // Shown reasoning is output too; a signature (if any) rides on the event unchanged.
+        const text = this.push(`r${event.index}`, event.text, false);
+        if (text !== '' || event.signature !== undefined) yield { ...event, text };
       } else if (event.type === 'tool-call') {
         yield { ...event, argumentsDelta: this.push(`c${event.index}:${event.toolIndex}`, event.argumentsDelta, true) };
       } else {
@@ -104,6 +109,7 @@ export class AnswerFilter {
       const text = channel.restorer ? channel.restorer.push(scanned) + channel.restorer.end() : scanned;
       if (text === '') continue;
       if (kind === 't') yield { type: 'text', index: choice, text };
+      else if (kind === 'r') yield { type: 'reasoning', index: choice, text };
       else yield { type: 'tool-call', index: choice, toolIndex: tool, argumentsDelta: text };
     }
   }
