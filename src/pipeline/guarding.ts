@@ -35,11 +35,12 @@ function prepare(runtime: Runtime, request: CanonicalRequest, inspection: InputI
   const guards = runtime.guardrails;
   const tokenizes = decisions.some((decision) => decision.action === 'tokenize');
   if (guards.output.watches || tokenizes) request.source = undefined;
-  const variants = new Map<Trust, CanonicalRequest>();
+  let variants: Map<Trust, CanonicalRequest> | undefined;
   return {
     inspection,
     requestFor(trust) {
       if (!inspection) return request;
+      variants ??= new Map();
       let variant = variants.get(trust);
       if (!variant) {
         const messages = inspection.messagesFor(trust);
