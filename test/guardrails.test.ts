@@ -264,3 +264,36 @@ guardrails:
     }
   });
 });
+
+describe('reroute to an internal model', () => {
+  it('serves chat and embeddings with an SSN from reroute_model; the external provider sees nothing', async () => {
+    const upstream = await startFakeOpenAI();
+    const gateway = await startTestGateway(
+      `
+providers:
+  openai: { type: openai, api_key: '\${env:FAKE_KEY}', base_url: ${upstream.url} }
+  onprem: { type: mock, trust: internal, reply: { mode: echo } }
+models:
+  gpt: { targets: [{ provider: openai, model: gpt-4o-mini }] }
+  private: { targets: [{ provider: onprem, model: onprem-model }] }
+guardrails:
+  entities: { ssn: { external: reroute } }
+  reroute_model: private
+`,
+      { FAKE_KEY: upstream.apiKey },
+    );
+    try {
+      const chat = await gateway.client.chat.completions.create({ model: 'gpt', messages: user(`SSN ${SSN}`) });
+      assert.equal(chat.model, 'onprem-model');
+      assert.equal(chat.choices[0]?.message.content, `SSN ${SSN}`);
+      const vectors = await gateway.client.embeddings.create({ model: 'gpt', input: `SSN ${SSN}` });
+      assert.equal(vectors.model, 'onprem-model');
+      assert.equal(upstream.requests.length, 0);
+      await gateway.client.chat.completions.create({ model: 'gpt', messages: user('no personal data here') });
+      assert.equal(upstream.requests.length, 1, 'without an SSN the external model serves');
+    } finally {
+      await gateway.close();
+      await upstream.close();
+    }
+  });
+});

@@ -35,7 +35,7 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     const guarding = guardRequest(runtime, scope, request);
     const guarded = guarding instanceof Promise ? await guarding : guarding;
     const promptTokens = once(() => estimatePromptTokens(request));
-    const selection = applyReroute(runtime, guarded, selectRoute(runtime, scope, principal, 'chat', allowed, request, promptTokens));
+    const selection = applyReroute(runtime, guarded.inspection?.reroute === true, selectRoute(runtime, scope, principal, 'chat', allowed, request, promptTokens));
     const { route, headers: limitHeaders, streamOutputCap } = await admitLimits(runtime, scope, principal, 'chat', selection.route, request, promptTokens, conversationIdOf(runtime, scope, request.metadata));
     const routed = routedRequest(runtime, principal, selection, route, promptTokens, request.maxTokens);
     if (guarded.inspection) {

@@ -4,7 +4,7 @@ import { admitLimits, admitModelRequest, labelRequest, once, routedRequest, sele
 import { countEmbeddingInputTokens } from '../usage/token-estimate.js';
 import type { Exchange, Reply } from './exchange.js';
 import { captureBodies } from './body-capture.js';
-import { guardEmbeddings } from './guarding.js';
+import { applyReroute, guardEmbeddings } from './guarding.js';
 import { RequestScope } from './request-scope.js';
 import type { Runtime } from './runtime.js';
 
@@ -22,7 +22,7 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
     captureBodies(runtime, scope, principal, 'embeddings', input.map((text) => ({ role: 'user', content: text })));
     const guarded = await guardEmbeddings(runtime, scope, request);
     const inputTokens = once(() => countEmbeddingInputTokens(request.input));
-    const selection = selectRoute(runtime, scope, principal, 'embeddings', allowed, {}, inputTokens);
+    const selection = applyReroute(runtime, guarded?.reroute === true, selectRoute(runtime, scope, principal, 'embeddings', allowed, {}, inputTokens));
     const { route, headers: limitHeaders } = await admitLimits(runtime, scope, principal, 'embeddings', selection.route, { maxTokens: 0, user: request.user }, inputTokens, undefined);
     const routed = routedRequest(runtime, principal, selection, route, inputTokens, 0);
     if (guarded) {

@@ -56,9 +56,9 @@ function prepare(runtime: Runtime, request: CanonicalRequest, inspection: InputI
 }
 
 /** A guard that says reroute sends the request to `guardrails.reroute_model` (before limits price it). */
-export function applyReroute(runtime: Runtime, guarded: GuardedRequest, selection: RouteSelection): RouteSelection {
+export function applyReroute(runtime: Runtime, reroute: boolean, selection: RouteSelection): RouteSelection {
   const target = runtime.config.guardrails.reroute_model;
-  if (!guarded.inspection?.reroute || target === undefined) return selection;
+  if (!reroute || target === undefined) return selection;
   return { route: resolveModel(runtime, target), rule: undefined };
 }
 
@@ -66,7 +66,7 @@ export function applyReroute(runtime: Runtime, guarded: GuardedRequest, selectio
  * Embeddings inputs go through the same input guards (strings only; token arrays carry no text).
  * A placeholder would change what is embedded, so `tokenize` acts as `mask` here.
  */
-export async function guardEmbeddings(runtime: Runtime, scope: RequestScope, request: EmbeddingsRequest): Promise<{ requestFor: (trust: Trust) => EmbeddingsRequest; blocked: ReadonlyMap<Trust, string> } | undefined> {
+export async function guardEmbeddings(runtime: Runtime, scope: RequestScope, request: EmbeddingsRequest): Promise<{ requestFor: (trust: Trust) => EmbeddingsRequest; blocked: ReadonlyMap<Trust, string>; reroute: boolean } | undefined> {
   const input = request.input;
   const texts = typeof input === 'string' ? [input] : input.every((item) => typeof item === 'string') ? (input as string[]) : undefined;
   const guard = runtime.guardrails.input;
@@ -88,7 +88,7 @@ export async function guardEmbeddings(runtime: Runtime, scope: RequestScope, req
     }
     return variant;
   };
-  return { requestFor, blocked: inspection.blocked };
+  return { requestFor, blocked: inspection.blocked, reroute: inspection.reroute };
 }
 
 function webhookContext(scope: RequestScope, endpoint: 'chat' | 'embeddings', model: string) {
