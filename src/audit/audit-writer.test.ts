@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { publishRequestSettled, type RequestRecord } from '../core/request-record.js';
+import { sampleRequestRecord } from '../core/request-record-sample.js';
 import type { AuditEntryInput } from '../store/audit-records.js';
 import type { RecordStore } from '../store/record-store.js';
 import { openRecordStore } from '../store/open-store.js';
@@ -11,23 +12,13 @@ import { recordGuardAction } from './guard-actions.js';
 let ids = 0;
 function record(overrides: Partial<RequestRecord>): RequestRecord {
   ids += 1;
-  return {
+  return sampleRequestRecord({
     requestId: `req-${ids}`,
     startedAt: 1_700_000_000_000 + ids,
-    method: 'POST',
-    path: '/v1/chat/completions',
-    endpoint: 'chat',
-    dialect: 'openai-chat',
-    status: 200,
-    errorCode: undefined,
     keyName: 'ci',
     principal: { source: 'virtual-key', keyId: 'key_1', displayPrefix: 'bb-abcd…', user: 'ada', team: 'finance', plan: 'free' },
-    customer: undefined,
-    access: { decision: 'allow' },
-    requestedModel: 'demo',
-    limitActions: [],
     ...overrides,
-  } as RequestRecord;
+  });
 }
 
 const denied = (rule = "access rule 'x'") => record({ status: 403, errorCode: 'BB_ACCESS_DENIED', access: { decision: 'deny', rule }, requestedModel: 'premium' });

@@ -37,6 +37,16 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
+/**
+ * Prints a failed command's error as one line under its label and gives the exit code. Store and
+ * driver messages carry no secrets (the store strips passwords from URLs).
+ */
+export function reportCliFailure(label: string, error: unknown): number {
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  process.stderr.write(`${label}: ${message}\n`);
+  return 1;
+}
+
 interface LocalSession {
   store: RecordStore;
   identity: Identity;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listOf, planOut, teamOut, userOut } from '../admin/schemas.js';
-import { CliError, localAdminClient, remoteAdminClient, type AdminClient } from './admin-client.js';
+import { CliError, reportCliFailure, localAdminClient, remoteAdminClient, type AdminClient } from './admin-client.js';
 import {
   expectBody,
   failUnlessOk,
@@ -108,10 +108,7 @@ export async function runAdminCommand(positionals: string[], values: AdminValues
     await action.run({ client, args, values, print: (text) => void process.stdout.write(text) });
     return 0;
   } catch (error) {
-    // Store and driver messages carry no secrets (the store strips passwords from URLs).
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    process.stderr.write(`${label}: ${message}\n`);
-    return 1;
+    return reportCliFailure(label, error);
   } finally {
     await client?.close();
   }

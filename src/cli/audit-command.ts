@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RecordStore } from '../store/record-store.js';
 import { ChainVerifier } from '../store/audit-chain.js';
 import { AUDIT_KINDS, type AuditEntry, type AuditFilter, type AuditHead, type AuditPage, type AuditPageRequest, type AuditVerifyResult } from '../store/audit-records.js';
-import { CliError, remoteAdminClient, type AdminClient } from './admin-client.js';
+import { CliError, reportCliFailure, remoteAdminClient, type AdminClient } from './admin-client.js';
 import { failUnlessOk, formatTable } from './admin-format.js';
 
 /** Options only `breakerbox audit` takes; main.ts merges them into its parseArgs table. */
@@ -66,9 +66,7 @@ export async function runAuditCommand(positionals: string[], values: AuditValues
     await list(source, values, print);
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    process.stderr.write(`${label}: ${message}\n`);
-    return 1;
+    return reportCliFailure(label, error);
   } finally {
     await source?.close();
   }

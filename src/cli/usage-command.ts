@@ -5,7 +5,7 @@ import { ConfigError, formatIssue } from '../config/issues.js';
 import type { Config } from '../config/schema.js';
 import { DIMENSION_NAMES, isDimension } from '../usage/analytics/dimensions.js';
 import { MEASURES, isMeasure, type MeasureKind } from '../usage/analytics/measures.js';
-import { CliError, remoteAdminClient } from './admin-client.js';
+import { CliError, reportCliFailure, remoteAdminClient } from './admin-client.js';
 import { expectBody, shortTime } from './admin-format.js';
 
 type UsageAnswer = z.infer<typeof usageAnswerSchema>;
@@ -99,9 +99,7 @@ export async function runUsageCommand(argv: string[], env: NodeJS.ProcessEnv = p
     print(values.json ? `${JSON.stringify(answer, null, 2)}\n` : formatAnswer(answer));
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    process.stderr.write(`breakerbox usage: ${message}\n`);
-    return 1;
+    return reportCliFailure('breakerbox usage', error);
   }
 }
 
