@@ -1,5 +1,6 @@
 import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import type { CanonicalMessage, CanonicalRequest, ContentPart } from '../core/canonical.js';
+import { TokenCountCache } from './token-count-cache.js';
 
 /**
  * Token counts with a real tokenizer (o200k_base, the GPT-4o family). For other model families it
@@ -18,6 +19,9 @@ export function countTextTokens(text: string): number {
   return text.length === 0 ? 0 : countTokens(text);
 }
 
+/** Prompt texts repeat across requests (resent conversations, shared system prompts): 1M characters per generation. */
+const promptTexts = new TokenCountCache(countTokens, 1_000_000);
+
 export function encodeText(text: string): number[] {
   return encode(text);
 }
@@ -28,10 +32,10 @@ export function decodeTokens(tokens: number[]): string {
 
 function countContentTokens(content: string | ContentPart[] | null): number {
   if (content === null) return 0;
-  if (typeof content === 'string') return countTextTokens(content);
+  if (typeof content === 'string') return promptTexts.tokens(content);
   let total = 0;
   for (const part of content) {
-    if (part.type === 'text') total += countTextTokens(part.text);
+    if (part.type === 'text') total += promptTexts.tokens(part.text);
     else if (part.type === 'image') total += TOKENS_PER_IMAGE;
     else total += countTextTokens(JSON.stringify(part.value));
   }
@@ -51,7 +55,7 @@ export function estimatePromptTokens(request: CanonicalRequest): number {
   for (const message of request.messages) total += countMessageTokens(message);
   for (const tool of request.tools ?? []) {
     total += countTextTokens(tool.name) + countTextTokens(tool.description ?? '');
-    if (tool.parameters) total += countTextTokens(JSON.stringify(tool.parameters));
+    if (tool.parameters) total += promptTexts.tokens(JSON.stringify(tool.parameters));
   }
   return total;
 }
