@@ -50,7 +50,7 @@ const GUARDRAILS_YAML = `guardrails:
   output: { secrets: redact }
 `;
 
-export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string, redisUrl?: string, options: { guards?: boolean; extraYaml?: string; name?: string } = {}): Promise<Service> {
+export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string, redisUrl?: string, options: { guards?: boolean; extraYaml?: string; name?: string; nodeArgs?: string[]; root?: string } = {}): Promise<Service> {
   const port = await freePort();
   const name = options.name ?? (options.guards ? 'breakerbox-guards' : redisUrl === undefined ? 'breakerbox' : 'breakerbox-redis');
   const configPath = join(workDir, `${name}-bench.yaml`);
@@ -100,7 +100,7 @@ logging: { level: info, requests: true }
 ${options.guards ? GUARDRAILS_YAML : ''}${options.extraYaml ?? ''}`,
   );
   process.env.BENCH_UPSTREAM_KEY = UPSTREAM_KEY;
-  const child = spawnNode([join(ROOT, 'dist/cli/main.js'), 'start', '--config', configPath], cpu);
+  const child = spawnNode([...(options.nodeArgs ?? []), join(options.root ?? ROOT, 'dist/cli/main.js'), 'start', '--config', configPath], cpu);
   const url = `http://127.0.0.1:${port}`;
   await waitUntilUp(`${url}/healthz`, child);
   return serviceFor(name, url, child);
