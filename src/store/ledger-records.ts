@@ -79,6 +79,13 @@ export interface LedgerRepository {
    * outbox replay never duplicates. Resolves to the number of rows actually inserted.
    */
   insertRequests(rows: readonly LedgerRow[]): Promise<number>;
+  /**
+   * The same, synchronously, for a store inside this process (SQLite): committed when it returns.
+   * Undefined when the store cannot take the write at this moment (its connection is inside
+   * another transaction, which the rows would otherwise join); the caller keeps them elsewhere.
+   * Absent on stores across a network.
+   */
+  insertNow?(rows: readonly LedgerRow[]): number | undefined;
   /** Deletes rows that started before `cutoffMs` (epoch ms), in chunks; resolves to how many. */
   deleteOlderThan(cutoffMs: number): Promise<number>;
   /** Clears prompt and answer text from rows that started before the cutoff; the rows stay. */
@@ -90,3 +97,18 @@ export interface LedgerRepository {
   /** The stored row of a request, with `seq`; undefined when absent (tests). */
   getRequest(requestId: string): Promise<(LedgerRow & { seq: number }) | undefined>;
 }
+
+/** Every column of a ledger row, in one fixed order (for prepared, positional inserts). */
+export const LEDGER_COLUMNS = [
+  'request_id', 'started_at_ms', 'endpoint', 'dialect', 'method', 'path', 'status', 'error_code',
+  'key_source', 'key_id', 'key_prefix', 'key_name', 'user_name', 'team_name', 'org_id', 'plan', 'customer',
+  'requested_model', 'provider', 'served_model', 'template_id', 'template_version', 'conversation_id',
+  'tags', 'metadata', 'stream', 'input_tokens', 'output_tokens', 'cached_tokens', 'reasoning_tokens',
+  'cache_creation_tokens', 'usage_estimated', 'usage_incomplete', 'cost_usd', 'total_ms', 'ttft_ms',
+  'upstream_ms', 'overhead_ms', 'attempt_count', 'attempts', 'routing', 'access', 'limit_actions', 'guards',
+  'rejected_limit', 'max_tokens', 'finish_reasons', 'trace_id', 'request_body', 'response_body', 'cache_hit',
+] as const satisfies ReadonlyArray<keyof LedgerRow>;
+
+/** Fails to compile when a LedgerRow field is missing from LEDGER_COLUMNS. */
+const everyColumnListed: Exclude<keyof LedgerRow, (typeof LEDGER_COLUMNS)[number]> extends never ? true : never = true;
+void everyColumnListed;

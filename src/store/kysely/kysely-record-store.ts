@@ -31,6 +31,8 @@ export class KyselyRecordStore implements RecordStore {
   constructor(
     private readonly db: Kysely<Database>,
     readonly driver: 'sqlite' | 'postgres',
+    /** A driver-specific ledger writer (SQLite's prepared inserts); the query builder's otherwise. */
+    ledger?: KyselyLedgerRepository,
   ) {
     this.organizations = new OrganizationRepository(db);
     this.teams = new TeamRepository(db);
@@ -38,7 +40,7 @@ export class KyselyRecordStore implements RecordStore {
     this.plans = new PlanRepository(db);
     this.customers = new CustomerRepository(db);
     this.apiKeys = new ApiKeyRepository(db);
-    this.ledger = new KyselyLedgerRepository(db);
+    this.ledger = ledger ?? new KyselyLedgerRepository(db);
     this.audit = new AuditLogRepository(db);
     this.usage = new KyselyUsageRepository(db, driver);
   }

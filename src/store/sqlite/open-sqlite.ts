@@ -58,8 +58,10 @@ async function migrate(db: Kysely<Database>): Promise<void> {
  * date; two processes opening a fresh file at once serialize, and a failed migration leaves
  * nothing behind. Open one store per file per process: better-sqlite3 is synchronous, so a
  * second connection in the same process waiting for a lock would block the thread holding it.
+ * The file handle is for prepared statements on hot paths; use it only inside
+ * `db.connection().execute(...)`, so it never interleaves with a query-builder transaction.
  */
-export async function openSqlite(path: string): Promise<Kysely<Database>> {
+export async function openSqlite(path: string): Promise<{ db: Kysely<Database>; file: SqliteFile }> {
   if (!isMemory(path)) mkdirSync(dirname(path), { recursive: true });
   const file = new BetterSqlite3(path);
   try {
@@ -75,5 +77,5 @@ export async function openSqlite(path: string): Promise<Kysely<Database>> {
     await db.destroy();
     throw err;
   }
-  return db;
+  return { db, file };
 }

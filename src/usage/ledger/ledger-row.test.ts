@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RequestRecord } from '../../core/request-record.js';
-import { toLedgerRow } from './ledger-row.js';
+import { ledgerRowFromOutbox, toLedgerRow } from './ledger-row.js';
 import { sampleRecord } from './test-fixtures.js';
 
 describe('ledger row mapping', () => {
@@ -62,5 +62,21 @@ describe('ledger row mapping', () => {
     assert.equal(row.customer, 'ab');
     assert.deepEqual([row.tags, row.limit_actions, row.attempts, row.guards], ['[]', '[]', '[]', '[]']);
     assert.deepEqual([row.input_tokens, row.attempt_count, row.cost_usd, row.routing, row.metadata, row.total_ms], [0, 0, null, null, null, 0]);
+  });
+});
+
+describe('ledger rows from outbox text', () => {
+  it('reads the rows this version writes and the whole records older versions left behind, alike', () => {
+    const record = sampleRecord('mixed-1', { templateId: 'tpl-a' });
+    const fromRow = ledgerRowFromOutbox(JSON.stringify(toLedgerRow(record)));
+    const fromRecord = ledgerRowFromOutbox(JSON.stringify(record));
+    assert.deepEqual(fromRow, fromRecord);
+    assert.equal(fromRow.request_id, 'mixed-1');
+    assert.equal(fromRow.template_id, 'tpl-a');
+  });
+
+  it('refuses text that is neither (the shipper sets it aside)', () => {
+    assert.throws(() => ledgerRowFromOutbox('{"hello":1}'), /neither|not a ledger row/);
+    assert.throws(() => ledgerRowFromOutbox('not json'));
   });
 });

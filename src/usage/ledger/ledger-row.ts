@@ -2,10 +2,10 @@ import type { RequestRecord } from '../../core/request-record.js';
 import type { LedgerRow } from '../../store/ledger-records.js';
 
 /**
- * A settled request as a row of the `requests` table. Runs in the shipper, off the hot path, on
- * records read back from the outbox (JSON), so every field is treated as possibly absent: a record
- * written by an older version still maps. Only ids, names and the key's display prefix are
- * copied; the record never holds a secret.
+ * A settled request as a row of the `requests` table. Runs when the request settles, and in the
+ * shipper on records an older version left in its outbox (JSON), so every field is treated as
+ * possibly absent. Only ids, names and the key's display prefix are copied; the record never
+ * holds a secret.
  */
 export function toLedgerRow(record: RequestRecord): LedgerRow {
   const usage = record.usage;
@@ -91,4 +91,16 @@ function num(value: unknown): number | null {
 function count(value: unknown): number {
   const n = num(value);
   return n === null || n < 0 ? 0 : Math.trunc(n);
+}
+
+/**
+ * A row from its outbox text. The outbox holds rows (this version) or whole records (versions
+ * before rows were made at settle time, replayed after an upgrade); a record has `requestId`
+ * where a row has `request_id`. Throws on text that is neither, which the shipper sets aside.
+ */
+export function ledgerRowFromOutbox(text: string): LedgerRow {
+  const parsed = JSON.parse(text) as Partial<LedgerRow> & Partial<RequestRecord>;
+  if (typeof parsed.request_id === 'string') return parsed as LedgerRow;
+  if (typeof parsed.requestId === 'string') return toLedgerRow(parsed as RequestRecord);
+  throw new Error('not a ledger row or request record');
 }

@@ -1,6 +1,8 @@
 import type { Config } from '../../config/schema.js';
 import { clearDurabilityBarrier, requestSettledChannel, setDurabilityBarrier, type RequestRecord } from '../../core/request-record.js';
+import type { LedgerRow } from '../../store/ledger-records.js';
 import type { RecordStore } from '../../store/record-store.js';
+import { toLedgerRow } from './ledger-row.js';
 import { discardOutbox, openOutboxes, resolveOutboxPath } from './outbox-files.js';
 import { MemoryOutbox, type Outbox } from './outbox.js';
 import { Shipper, type LedgerLog } from './shipper.js';
@@ -27,9 +29,10 @@ function errorText(error: unknown): string {
 }
 
 /**
- * Starts recording every settled request: a subscriber on the settle channel appends the record
- * to the local outbox synchronously (so a response the client saw complete is on disk first),
- * and a shipper moves batches to the record store. Also deletes rows past `retention_days`, at
+ * Starts recording every settled request: a subscriber on the settle channel turns the record
+ * into a row and, before the response's last byte, commits it to the store when the store lives
+ * in this process (SQLite), or else to the local outbox, from which a shipper moves batches to
+ * the store. Either way a response the client saw complete is on disk first. Also deletes rows past `retention_days`, at
  * start and hourly. Call after the store is open; close before the store closes.
  */
 export function startLedger(config: Config, store: RecordStore, log: LedgerLog): Ledger {
@@ -51,22 +54,38 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog):
   const excluded = new Set<string>(settings.exclude_endpoints);
   let appendFailing = false;
 
-  // Group commit: the records of one event-loop turn are written in one outbox transaction. The
-  // server holds each response's last byte until its group is on disk (setDurabilityBarrier).
-  let group: string[] = [];
+  // Group commit: the rows of one event-loop turn are written in one transaction, straight into
+  // a store inside this process (SQLite), else into the outbox for the shipper. The server holds
+  // each response's last byte until its group is on disk (setDurabilityBarrier).
+  const insertNow = store.ledger.insertNow?.bind(store.ledger);
+  let group: LedgerRow[] = [];
   let groupDone: Promise<void> | undefined;
   let resolveGroup: () => void = () => undefined;
+  let directFailing = false;
+  const writeDirect = (rows: LedgerRow[]): boolean => {
+    if (!insertNow) return false;
+    try {
+      if (insertNow(rows) === undefined) return false;
+      directFailing = false;
+      return true;
+    } catch (error) {
+      if (!directFailing) log.warn({ err: errorText(error) }, 'ledger: the record store refuses writes; records go to the outbox until it recovers');
+      directFailing = true;
+      return false;
+    }
+  };
   const commitGroup = () => {
-    const records = group;
+    const rows = group;
     const resolve = resolveGroup;
     group = [];
     groupDone = undefined;
-    if (records.length === 0) return resolve();
+    if (rows.length === 0 || writeDirect(rows)) return resolve();
+    const texts = rows.map((row) => JSON.stringify(row));
     try {
-      own.appendMany(records);
+      own.appendMany(texts);
       appendFailing = false;
     } catch (error) {
-      for (const json of records) memory.append(json);
+      for (const text of texts) memory.append(text);
       if (!appendFailing) log.error({ err: errorText(error), outbox: own.path }, 'ledger: the outbox refuses writes; records are kept in memory until it recovers');
       appendFailing = true;
     }
@@ -78,7 +97,8 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog):
     if (excluded.has(record.endpoint)) return;
     // Never throw here: an exception in a channel subscriber would take the process down.
     try {
-      group.push(JSON.stringify(record));
+      // The row is taken now: the record is not to be read after its settle event.
+      group.push(toLedgerRow(record));
       if (!groupDone) {
         groupDone = new Promise((resolve) => (resolveGroup = resolve));
         setImmediate(commitGroup);

@@ -1,6 +1,5 @@
-import type { RequestRecord } from '../../core/request-record.js';
 import type { LedgerRow } from '../../store/ledger-records.js';
-import { toLedgerRow } from './ledger-row.js';
+import { ledgerRowFromOutbox } from './ledger-row.js';
 import type { OutboxEntry } from './outbox.js';
 
 /** What the shipper drains: the outbox file, an adopted one, or the in-memory fallback. */
@@ -178,7 +177,7 @@ export class Shipper {
       const unreadable: OutboxEntry[] = [];
       for (const entry of batch) {
         try {
-          readable.push({ entry, row: toLedgerRow(JSON.parse(entry.record) as RequestRecord) });
+          readable.push({ entry, row: ledgerRowFromOutbox(entry.record) });
         } catch {
           unreadable.push(entry);
         }
