@@ -18,8 +18,7 @@ function rowsById(storePath: string): Map<string, number> {
   }
 }
 
-// The outbox's replay after a kill is exercised with a PostgreSQL store, where rows go through
-// it: test/distributed/ledger-crash-postgres.test.ts.
+// The same with a PostgreSQL store: test/distributed/ledger-crash-postgres.test.ts.
 describe('ledger: kill -9 under load (SQLite store)', () => {
   let dir: string;
   const runs: CliRun[] = [];
@@ -31,13 +30,14 @@ describe('ledger: kill -9 under load (SQLite store)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('every request that completed for its client has its row at the moment of the kill, and exactly once after a restart', async () => {
+  it('every request that completed for its client is in the ledger exactly once after a restart', async () => {
     const storePath = join(dir, 'records.db');
     const outcome = await crashUnderLoad(dir, `store: { path: ${JSON.stringify(storePath)} }`, async () => rowsById(storePath), runs);
     console.log(`ledger crash test (SQLite): ${outcome.summary}`);
-    assert.equal(outcome.missingBefore, 0, `the store is written before a response ends (${outcome.summary})`);
+    assert.ok(outcome.missingBefore > 0, `the kill should leave records in the outbox (${outcome.summary})`);
     assert.deepEqual(outcome.missing, [], `completed requests missing from the ledger (${outcome.summary})`);
     assert.deepEqual(outcome.duplicated, [], 'a request id appears more than once');
+    assert.ok(outcome.replayed >= outcome.missingBefore, 'the restart replayed the outbox');
     assert.equal(outcome.secondExit, 0, outcome.secondStderr);
   });
 });

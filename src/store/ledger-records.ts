@@ -79,13 +79,6 @@ export interface LedgerRepository {
    * outbox replay never duplicates. Resolves to the number of rows actually inserted.
    */
   insertRequests(rows: readonly LedgerRow[]): Promise<number>;
-  /**
-   * The same, synchronously, for a store inside this process (SQLite): committed when it returns.
-   * Undefined when the store cannot take the write at this moment (its connection is inside
-   * another transaction, which the rows would otherwise join); the caller keeps them elsewhere.
-   * Absent on stores across a network.
-   */
-  insertNow?(rows: readonly LedgerRow[]): number | undefined;
   /** Deletes rows that started before `cutoffMs` (epoch ms), in chunks; resolves to how many. */
   deleteOlderThan(cutoffMs: number): Promise<number>;
   /** Clears prompt and answer text from rows that started before the cutoff; the rows stay. */

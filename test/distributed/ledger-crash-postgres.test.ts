@@ -11,7 +11,7 @@ import { crashUnderLoad } from '../helpers/ledger-crash.js';
 const url = process.env.DATABASE_URL;
 const skip = url ? false : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test); skipping the ledger kill -9 test on PostgreSQL';
 
-describe('ledger: kill -9 under load (PostgreSQL store, through the outbox)', { skip }, () => {
+describe('ledger: kill -9 under load (PostgreSQL store)', { skip }, () => {
   const schema = `bb_crash_${randomBytes(6).toString('hex')}`;
   let dir: string;
   let client: pg.Client;

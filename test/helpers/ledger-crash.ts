@@ -110,6 +110,6 @@ models:
   const duplicated = [...rows].filter(([, n]) => n !== 1).map(([id]) => id);
   const extra = [...rows.keys()].filter((id) => !completed.has(id)).length;
   const replayLine = second.logLines().find((line) => line.msg === 'ledger: replaying records left in the outbox');
-  const summary = `${started} started, ${completed.size} completed, ${failed} failed or cut; ${missingBefore} completed ones had no row at the kill; ${extra} extra rows (settled, not seen complete)`;
+  const summary = `${started} started, ${completed.size} completed, ${failed} failed or cut; ${missingBefore} completed ones were only in the outbox at the kill; ${extra} extra rows (settled, not seen complete)`;
   return { completed, missingBefore, missing, duplicated, replayed: Number(replayLine?.waiting ?? 0), summary, secondExit, secondStderr: second.output().stderr };
 }

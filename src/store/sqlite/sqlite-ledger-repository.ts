@@ -13,16 +13,14 @@ const GUARDS_INDEX = LEDGER_COLUMNS.indexOf('guards');
  * The ledger on SQLite with one prepared statement instead of a query built per batch: the
  * shipper writes every request once, and building, compiling and preparing a 200-row INSERT
  * through the query builder cost more than SQLite's own work (measured in `npm run bench:profile`).
- * `insertNow` lets the ledger write a request's row before its response ends, with no outbox in
- * between: this database is local, so it is as durable as the outbox would be. The other
- * operations are rare and stay on the query builder.
+ * The other operations are rare and stay on the query builder.
  */
 export class SqliteLedgerRepository extends KyselyLedgerRepository {
   private readonly insertAll: (rows: readonly LedgerRow[]) => number;
 
   constructor(
     private readonly kysely: Kysely<Database>,
-    private readonly file: BetterSqlite3.Database,
+    file: BetterSqlite3.Database,
   ) {
     super(kysely);
     const insert = file.prepare<[Value[]]>(
@@ -49,12 +47,4 @@ export class SqliteLedgerRepository extends KyselyLedgerRepository {
     return this.kysely.connection().execute(async () => this.insertAll(rows));
   }
 
-  /**
-   * Synchronous: nothing else can run on the connection meanwhile, so the only conflict is a
-   * query-builder transaction left open across an await, which `inTransaction` shows.
-   */
-  insertNow(rows: readonly LedgerRow[]): number | undefined {
-    if (this.file.inTransaction) return undefined;
-    return rows.length === 0 ? 0 : this.insertAll(rows);
-  }
 }

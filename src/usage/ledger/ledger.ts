@@ -30,9 +30,11 @@ function errorText(error: unknown): string {
 
 /**
  * Starts recording every settled request: a subscriber on the settle channel turns the record
- * into a row and, before the response's last byte, commits it to the store when the store lives
- * in this process (SQLite), or else to the local outbox, from which a shipper moves batches to
- * the store. Either way a response the client saw complete is on disk first. Also deletes rows past `retention_days`, at
+ * into a ledger row and appends it to the local outbox before the response's last byte (so a
+ * response the client saw complete is on disk first), and a shipper moves batches to the record
+ * store. The outbox, not the store, takes the per-request commit even when the store is a local
+ * SQLite file: an outbox commit writes one or two pages, a store commit also every index's (about
+ * ten times the cost for a single row), while the shipper's large batches share index pages. Also deletes rows past `retention_days`, at
  * start and hourly. Call after the store is open; close before the store closes.
  */
 export function startLedger(config: Config, store: RecordStore, log: LedgerLog): Ledger {
@@ -54,32 +56,17 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog):
   const excluded = new Set<string>(settings.exclude_endpoints);
   let appendFailing = false;
 
-  // Group commit: the rows of one event-loop turn are written in one transaction, straight into
-  // a store inside this process (SQLite), else into the outbox for the shipper. The server holds
-  // each response's last byte until its group is on disk (setDurabilityBarrier).
-  const insertNow = store.ledger.insertNow?.bind(store.ledger);
+  // Group commit: the rows of one event-loop turn are written in one outbox transaction. The
+  // server holds each response's last byte until its group is on disk (setDurabilityBarrier).
   let group: LedgerRow[] = [];
   let groupDone: Promise<void> | undefined;
   let resolveGroup: () => void = () => undefined;
-  let directFailing = false;
-  const writeDirect = (rows: LedgerRow[]): boolean => {
-    if (!insertNow) return false;
-    try {
-      if (insertNow(rows) === undefined) return false;
-      directFailing = false;
-      return true;
-    } catch (error) {
-      if (!directFailing) log.warn({ err: errorText(error) }, 'ledger: the record store refuses writes; records go to the outbox until it recovers');
-      directFailing = true;
-      return false;
-    }
-  };
   const commitGroup = () => {
     const rows = group;
     const resolve = resolveGroup;
     group = [];
     groupDone = undefined;
-    if (rows.length === 0 || writeDirect(rows)) return resolve();
+    if (rows.length === 0) return resolve();
     const texts = rows.map((row) => JSON.stringify(row));
     try {
       own.appendMany(texts);
