@@ -111,7 +111,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // Subscribed last before listening: a start that fails earlier leaves no subscriber behind.
   let ledger: Ledger;
   try {
-    ledger = startLedger(config, store, logger);
+    // The store may fold shipped rows into the rollups as it inserts them, where this instance folds.
+    ledger = startLedger(config, store, logger, () => current.analytics.rollup_interval_ms > 0);
   } catch (error) {
     stopLogging();
     await runtime.close();

@@ -72,13 +72,21 @@ export interface LedgerRow {
   cache_hit: number;
 }
 
+export interface InsertOptions {
+  /**
+   * Fold the inserted rows into the usage rollups in the same transaction where the store can
+   * (SQLite, when every earlier row is folded); otherwise the rollup job folds them later.
+   */
+  foldRollups?: boolean;
+}
+
 /** The ledger's write side. Reads and rollups belong to the analytics queries. */
 export interface LedgerRepository {
   /**
    * Inserts rows in one transaction; a row whose request_id is already stored is skipped, so an
    * outbox replay never duplicates. Resolves to the number of rows actually inserted.
    */
-  insertRequests(rows: readonly LedgerRow[]): Promise<number>;
+  insertRequests(rows: readonly LedgerRow[], options?: InsertOptions): Promise<number>;
   /** Deletes rows that started before `cutoffMs` (epoch ms), in chunks; resolves to how many. */
   deleteOlderThan(cutoffMs: number): Promise<number>;
   /** Clears prompt and answer text from rows that started before the cutoff; the rows stay. */

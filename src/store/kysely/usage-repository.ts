@@ -1,10 +1,9 @@
 import { CompiledQuery, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { emptyAggregate, mergeAggregate } from '../../usage/analytics/aggregate.js';
 import { FOLD_DIMENSIONS, accumulate, rollupKey, type FoldRow, type PendingRollup } from '../../usage/analytics/fold-accumulate.js';
-import { HISTOGRAM_BOUNDS, decodeHistogramInto, encodeHistogram } from '../../usage/analytics/histogram.js';
+import { HISTOGRAM_BOUNDS } from '../../usage/analytics/histogram.js';
 import { ROLLUP_DIMENSION_COLUMNS, rollupColumnOf, rollupSet, type RollupSet } from '../../usage/analytics/rollup-sets.js';
 import type {
-  Aggregate,
   AggregateRow,
   FoldOptions,
   FoldResult,
@@ -18,46 +17,24 @@ import type {
   UsageSlice,
 } from '../../usage/analytics/types.js';
 import type { Database } from './tables.js';
-
-/** Migration 004's tables; bigint columns come back as strings from pg. */
-interface UsageRollupsTable {
-  dimset: string;
-  grain: string;
-  bucket_ms: number | string;
-  d0: string;
-  d1: string;
-  d2: string;
-  d3: string;
-  d4: string;
-  requests: number | string;
-  errors: number | string;
-  input_tokens: number | string;
-  output_tokens: number | string;
-  cached_tokens: number | string;
-  reasoning_tokens: number | string;
-  costed_requests: number | string;
-  latency_count: number | string;
-  ttft_count: number | string;
-  input_max: number | string;
-  output_max: number | string;
-  cost_usd: number;
-  latency_sum: number;
-  latency_max: number;
-  ttft_sum: number;
-  ttft_max: number;
-  h_latency: string;
-  h_ttft: string;
-  h_input: string;
-}
-
-interface UsageRollupStateTable {
-  name: string;
-  value: number | string;
-}
+import {
+  aggregateOf,
+  HISTOGRAM_COLUMN,
+  MAX_COLUMNS,
+  num,
+  rollupParams,
+  rollupUpsertSql,
+  SCALAR_COLUMNS,
+  type RollupRow,
+  type UsageRollupStateTable,
+  type UsageRollupsTable,
+} from './rollup-rows.js';
 
 type UsageDatabase = Database & { usage_rollups: UsageRollupsTable; usage_rollup_state: UsageRollupStateTable };
 type Executor = Kysely<UsageDatabase> | Transaction<UsageDatabase>;
-type RollupRow = Omit<UsageRollupsTable, 'cost_usd' | 'latency_sum' | 'latency_max' | 'ttft_sum' | 'ttft_max'> & Record<'cost_usd' | 'latency_sum' | 'latency_max' | 'ttft_sum' | 'ttft_max', number | string>;
+/** The ledger columns the raw totals read. */
+const TOTALS_SOURCES = ['status', 'error_code', 'input_tokens', 'output_tokens', 'cached_tokens', 'reasoning_tokens', 'cost_usd', 'total_ms', 'ttft_ms'];
+const METRIC_SOURCE: Record<HistogramMetric, string> = { latency: 'total_ms', ttft: 'ttft_ms', input: 'input_tokens' };
 
 /**
  * PostgreSQL: a row becomes foldable once its seq was the highest visible this long ago. Identity
@@ -69,54 +46,6 @@ const DEFAULT_CHUNK_ROWS = 50_000;
 /** Rows per upsert statement: 27 columns each stays under SQLite's 32,766 bound parameters. */
 const UPSERT_ROWS = 500;
 const BUCKETS_PER_READ = 500;
-
-const SCALAR_COLUMNS = [
-  'requests', 'errors', 'input_tokens', 'output_tokens', 'cached_tokens', 'reasoning_tokens', 'costed_requests', 'latency_count',
-  'ttft_count', 'input_max', 'output_max', 'cost_usd', 'latency_sum', 'latency_max', 'ttft_sum', 'ttft_max',
-] as const;
-const INSERT_COLUMNS = ['dimset', 'grain', 'bucket_ms', ...ROLLUP_DIMENSION_COLUMNS, ...SCALAR_COLUMNS, 'h_latency', 'h_ttft', 'h_input'] as const;
-/** An upsert writes the merged totals (the fold read the stored row first, in the same transaction). */
-const UPDATE_COLUMNS = [...SCALAR_COLUMNS, 'h_latency', 'h_ttft', 'h_input'] as const;
-/** The ledger columns the raw totals read. */
-const TOTALS_SOURCES = ['status', 'error_code', 'input_tokens', 'output_tokens', 'cached_tokens', 'reasoning_tokens', 'cost_usd', 'total_ms', 'ttft_ms'];
-const MAX_COLUMNS: ReadonlySet<string> = new Set(['latency_max', 'ttft_max', 'input_max', 'output_max']);
-const HISTOGRAM_COLUMN: Record<HistogramMetric, 'h_latency' | 'h_ttft' | 'h_input'> = { latency: 'h_latency', ttft: 'h_ttft', input: 'h_input' };
-const METRIC_SOURCE: Record<HistogramMetric, string> = { latency: 'total_ms', ttft: 'ttft_ms', input: 'input_tokens' };
-
-function num(value: unknown): number {
-  return value === null || value === undefined ? 0 : Number(value);
-}
-
-function aggregateOf(row: Partial<RollupRow>, histograms: readonly HistogramMetric[]): Aggregate {
-  const agg = emptyAggregate();
-  agg.requests = num(row.requests);
-  agg.errors = num(row.errors);
-  agg.inputTokens = num(row.input_tokens);
-  agg.outputTokens = num(row.output_tokens);
-  agg.cachedTokens = num(row.cached_tokens);
-  agg.reasoningTokens = num(row.reasoning_tokens);
-  agg.costUsd = num(row.cost_usd);
-  agg.costedRequests = num(row.costed_requests);
-  agg.latencySum = num(row.latency_sum);
-  agg.latencyCount = num(row.latency_count);
-  agg.latencyMax = num(row.latency_max);
-  agg.ttftSum = num(row.ttft_sum);
-  agg.ttftCount = num(row.ttft_count);
-  agg.ttftMax = num(row.ttft_max);
-  agg.inputMax = num(row.input_max);
-  agg.outputMax = num(row.output_max);
-  for (const metric of histograms) decodeHistogramInto(agg.hist[metric], row[HISTOGRAM_COLUMN[metric]] as string | undefined);
-  return agg;
-}
-
-/** Appends one rollup row's values in INSERT_COLUMNS order. */
-function rollupParams(entry: PendingRollup, out: unknown[]): void {
-  const { agg, dims } = entry;
-  out.push(entry.set.name, entry.grain, entry.bucketMs, dims[0] ?? '', dims[1] ?? '', dims[2] ?? '', dims[3] ?? '', dims[4] ?? '');
-  out.push(agg.requests, agg.errors, agg.inputTokens, agg.outputTokens, agg.cachedTokens, agg.reasoningTokens, agg.costedRequests, agg.latencyCount);
-  out.push(agg.ttftCount, agg.inputMax, agg.outputMax, agg.costUsd, agg.latencySum, agg.latencyMax, agg.ttftSum, agg.ttftMax);
-  out.push(encodeHistogram(agg.hist.latency), encodeHistogram(agg.hist.ttft), encodeHistogram(agg.hist.input));
-}
 
 interface FoldState {
   watermark: number;
@@ -236,11 +165,7 @@ export class KyselyUsageRepository implements UsageRepository {
   private upsertText(rows: number): string {
     let text = this.upserts.get(rows);
     if (text !== undefined) return text;
-    let index = 0;
-    const placeholder = () => (this.driver === 'postgres' ? `$${++index}` : '?');
-    const tuples = Array.from({ length: rows }, () => `(${INSERT_COLUMNS.map(placeholder).join(',')})`);
-    const updates = UPDATE_COLUMNS.map((column) => `${column} = excluded.${column}`).join(', ');
-    text = `insert into usage_rollups (${INSERT_COLUMNS.join(', ')}) values ${tuples.join(',')} on conflict (dimset, grain, bucket_ms, ${ROLLUP_DIMENSION_COLUMNS.join(', ')}) do update set ${updates}`;
+    text = rollupUpsertSql(rows, this.driver);
     this.upserts.set(rows, text);
     return text;
   }

@@ -32,12 +32,14 @@ function errorText(error: unknown): string {
  * Starts recording every settled request: a subscriber on the settle channel turns the record
  * into a ledger row and appends it to the local outbox before the response's last byte (so a
  * response the client saw complete is on disk first), and a shipper moves batches to the record
- * store. The outbox, not the store, takes the per-request commit even when the store is a local
+ * store (`foldRollups` lets the store fold them into the usage rollups as it inserts them, where
+ * it can). The outbox, not the store, takes the per-request commit even when the store is a local
  * SQLite file: an outbox commit writes one or two pages, a store commit also every index's (about
- * ten times the cost for a single row), while the shipper's large batches share index pages. Also deletes rows past `retention_days`, at
- * start and hourly. Call after the store is open; close before the store closes.
+ * ten times the cost for a single row), while the shipper's large batches share index pages.
+ * Also deletes rows past `retention_days`, at start and hourly. Call after the store is open;
+ * close before the store closes.
  */
-export function startLedger(config: Config, store: RecordStore, log: LedgerLog): Ledger {
+export function startLedger(config: Config, store: RecordStore, log: LedgerLog, foldRollups: () => boolean = () => false): Ledger {
   const settings = config.ledger;
   if (!settings.enabled) return DISABLED;
   const path = resolveOutboxPath(config);
@@ -49,7 +51,7 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog):
   const shipper = new Shipper(
     [own, memory],
     adopted,
-    async (rows) => store.ledger.insertRequests(rows),
+    async (rows) => store.ledger.insertRequests(rows, { foldRollups: foldRollups() }),
     { flushMs: settings.flush_ms, batchSize: settings.batch_size, retryMaxMs: settings.retry_max_ms, log },
     (source) => discardOutbox(source as Outbox),
   );
