@@ -22,6 +22,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     'cpu-prof': { type: 'boolean', default: false },
     'extra-yaml': { type: 'string', default: '' },
+    /** Extra flags for Breakerbox's node (repeatable), e.g. --node-arg=--max-semi-space-size=32. */
+    'node-arg': { type: 'string', multiple: true, default: [] },
     'no-baseline': { type: 'boolean', default: false },
     /** Another checkout (built, e.g. a git worktree of main) to measure interleaved with this one. */
     compare: { type: 'string' },
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
     if (baseline) services.push(baseline);
     const gateway = await startBreakerbox(upstream.url, 0, workDir, undefined, {
       extraYaml: args['extra-yaml'] ? `${args['extra-yaml']}\n` : '',
-      nodeArgs: args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      nodeArgs: [...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(args['node-arg'] ?? [])],
     });
     services.push(gateway);
     const systems: Array<[Target, number]> = [];
