@@ -11,6 +11,8 @@ import { startRollupJob } from './usage/analytics/rollup-job.js';
 import { startLedger, type Ledger } from './usage/ledger/ledger.js';
 import { startAudit } from './audit/index.js';
 import { createLogging, logRequests, type Logger } from './telemetry/logger.js';
+import { preloadTokenizer } from './usage/token-estimate.js';
+import { configCountsTokens } from './usage/tokenizer-preload.js';
 import { startTelemetry } from './telemetry/metrics-wiring.js';
 
 export interface RunningGateway {
@@ -107,6 +109,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const services: RuntimeServices = { identity, state, prices: createPriceLookup(config), warn: (message) => logger.warn(message) };
   let runtime = createRuntime(config, services);
   let current = config;
+  // The tokenizer is built on first use; when this config counts tokens, now, so no request waits for it.
+  if (configCountsTokens(config)) preloadTokenizer();
   let stopLogging = config.logging.requests ? logRequests(logging) : () => undefined;
   // Subscribed last before listening: a start that fails earlier leaves no subscriber behind.
   let ledger: Ledger;
@@ -134,7 +138,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         : logger.info('usage rollups: folding ledger rows works again'),
   });
   // Metrics and traces, fed by the settle channel (docs/observability.md); restart-only settings.
-  const telemetry = startTelemetry(config, {
+  const telemetry = await startTelemetry(config, {
     config: () => runtime.config,
     breakers: () => runtime.router.board.report(),
     inFlight: () => server.requestsInFlight,
@@ -186,6 +190,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     } finally {
       services.prices = previousPrices;
     }
+    if (configCountsTokens(config)) preloadTokenizer();
     try {
       // Config teams live in the store too (admin-made users and keys can join them), as at start.
       await seedStoreFromConfig(store, config).catch((error: unknown) => logger.warn({ err: errorText(error) }, 'config reload: could not mirror config teams into the record store; they apply, but admin-made users cannot join new ones yet'));

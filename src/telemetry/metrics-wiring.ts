@@ -1,8 +1,9 @@
 import type { Config } from '../config/schema.js';
 import type { BreakerReport } from '../routing/breakers.js';
 import { configuredNames, GatewayMetrics } from './metrics.js';
-import { forwardClientTraceHeaders, type TraceHeaderSource } from './tracing-context.js';
-import { GatewayTracing } from './tracing.js';
+import type { TraceHeaderSource } from '../core/trace-context.js';
+import { forwardClientTraceHeaders } from './trace-forwarding.js';
+import type { GatewayTracing } from './tracing.js';
 
 /** What the telemetry reads from the running gateway (getters: reloads and late starters are seen). */
 export interface TelemetrySources {
@@ -25,15 +26,19 @@ export interface Telemetry {
   close(): Promise<void>;
 }
 
-/** Starts metrics and tracing as the config says; both subscribe to the settle channel. */
-export function startTelemetry(config: Config, sources: TelemetrySources): Telemetry {
+/**
+ * Starts metrics and tracing as the config says; both subscribe to the settle channel. Tracing's
+ * module (the OpenTelemetry SDK and OTLP exporter, about 3.5 MB of RSS) is imported only when
+ * `tracing.enabled`: a restart-only setting, so this is the one place that decides.
+ */
+export async function startTelemetry(config: Config, sources: TelemetrySources): Promise<Telemetry> {
   const metrics = config.metrics.enabled
     ? new GatewayMetrics(
         { names: configuredNames(() => sources.config()), breakers: () => sources.breakers(), inFlight: () => sources.inFlight(), ledgerQueueDepth: sources.ledgerQueueDepth },
         { processMetrics: config.metrics.process_metrics },
       )
     : undefined;
-  const tracing = config.tracing.enabled ? new GatewayTracing(config.tracing, { config: () => sources.config() }) : undefined;
+  const tracing = config.tracing.enabled ? new (await import('./tracing.js')).GatewayTracing(config.tracing, { config: () => sources.config() }) : undefined;
   metrics?.start();
   tracing?.start();
   return {

@@ -4,20 +4,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ParentBasedSampler, RandomIdGenerator, SamplingDecision, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
 
 export type { HeaderBag, RecordTraceContext, TraceHeaders, TraceHeaderSource };
-
-const FORWARDED = ['traceparent', 'tracestate'] as const;
-
-/** Tracing off: the client's trace headers go upstream as they came (the behaviour before tracing). */
-export const forwardClientTraceHeaders: TraceHeaderSource = {
-  headersFor(headers) {
-    const out: Record<string, string> = {};
-    for (const name of FORWARDED) {
-      const value = headers[name];
-      if (typeof value === 'string') out[name] = value;
-    }
-    return { headers: out, context: undefined };
-  },
-};
+export { forwardClientTraceHeaders } from './trace-forwarding.js';
 
 /**
  * Tracing on: continues the client's trace when its `traceparent` is valid (and follows its
