@@ -41,7 +41,7 @@ export async function handleEmbeddings(runtime: Runtime, exchange: Exchange): Pr
       }),
     );
     record.usage = { inputTokens: execution.result.usage.inputTokens, outputTokens: 0 };
-    return scope.json(200, encodeEmbeddingsResponse(execution.result), scope.routingHeaders({ ...scope.baseHeaders('application/json'), ...limitHeaders }));
+    return scope.json(200, encodeEmbeddingsResponse(execution.result), scope.routingHeaders(Object.assign(scope.baseHeaders('application/json'), limitHeaders)));
   } catch (error) {
     return scope.errorReply(error, encodeOpenAIError);
   }

@@ -166,7 +166,7 @@ export class RequestScope {
     this.record.errorCode = error.code;
     if (error.limit !== undefined) this.record.rejectedLimit = error.limit;
     const encoded = encode(error, this.exchange.requestId);
-    const headers = { ...this.baseHeaders('application/json'), ...encoded.headers };
+    const headers = Object.assign(this.baseHeaders('application/json'), encoded.headers);
     // Failed attempts are part of the answer's story: say how many targets were tried.
     if (this.record.attempts.length > 0) headers['x-breakerbox-attempts'] = String(this.record.attempts.length);
     return this.json(encoded.status, encoded.body, headers);

@@ -217,6 +217,8 @@ export class GatewayServer {
       startedAt,
       readBody: () => readBodyWithLimit(request, maxBodyBytes),
     };
+    // The write is returned, not awaited: an open stream then holds no suspended frame of serve().
+    let writing: Promise<void> | undefined;
     try {
       let answer: Reply;
       try {
@@ -231,10 +233,11 @@ export class GatewayServer {
         return;
       }
       reply = answer;
-      await this.write(request, response, answer);
+      writing = this.write(request, response, answer);
     } finally {
-      leave();
+      if (writing === undefined) leave();
     }
+    return writing.finally(leave);
   }
 
   private async dispatch(env: RouteEnv, exchange: Exchange): Promise<Reply> {
@@ -257,18 +260,19 @@ export class GatewayServer {
     return match.handler(env, exchange, match.param);
   }
 
-  private async write(request: IncomingMessage, response: ServerResponse, reply: Reply): Promise<void> {
+  /** Not async: a stream's reply returns the writer's promise, so no frame of ours waits with it. */
+  private write(request: IncomingMessage, response: ServerResponse, reply: Reply): Promise<void> {
     // A body we refused to read (too large) would otherwise stall the keep-alive connection.
     if (!request.complete && reply.status >= 400) reply.headers.connection = 'close';
     if (reply.stream) {
       response.writeHead(reply.status, reply.headers);
-      try {
-        await writeEventStream(response, reply.stream);
-      } catch {
-        response.destroy();
-      }
-      return;
+      // Destroys the response itself when the stream fails.
+      return writeEventStream(response, reply.stream);
     }
+    return this.writeBody(response, reply);
+  }
+
+  private async writeBody(response: ServerResponse, reply: Reply): Promise<void> {
     // A known length avoids chunked framing (one write instead of size lines and a terminator).
     const body = reply.body ?? '';
     reply.headers['content-length'] = String(Buffer.byteLength(body));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, EmbeddingsResponse, StreamEvent, ToolCall } from '../../core/canonical.js';
+import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, EmbeddingsResponse, ToolCall } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import type { MockProviderConfig } from '../../config/schema.js';
 import { countEmbeddingInputTokens, countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
@@ -8,6 +8,7 @@ import { toProviderTimeouts } from '../timeouts.js';
 import type { AttemptContext, AttemptSignal, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
 import { MOCK_BEHAVIOR_HEADER, resolveBehavior, type MockBehavior } from './behavior.js';
 import { mockEmbedding } from './embedding.js';
+import { MockStream } from './mock-stream.js';
 import { chooseToolCall, replyPieces } from './reply.js';
 
 /**
@@ -35,7 +36,8 @@ export class MockAdapter implements ProviderAdapter {
     const { pieces, truncated } = toolCall ? { pieces: [], truncated: false } : replyPieces(request, behavior);
     const inputTokens = estimatePromptTokens(request);
     if (request.stream) {
-      return { kind: 'stream', events: this.stream({ id, created, model: target.model, pieces, truncated, toolCall, inputTokens }, behavior, context.signal) };
+      const toolTokens = toolCall ? countToolTokens(toolCall) : 0;
+      return { kind: 'stream', events: new MockStream({ id, created, model: target.model, pieces, truncated, toolCall, inputTokens, toolTokens }, behavior, context.signal, this.name) };
     }
     await abortableSleep(behavior.ttftMs + paceMs(pieces.length, behavior.tokensPerSecond), context.signal);
     const response: CanonicalResponse = {
@@ -85,63 +87,6 @@ export class MockAdapter implements ProviderAdapter {
       ...(behavior.retryAfterSeconds !== undefined ? { retryAfterSeconds: behavior.retryAfterSeconds } : {}),
     });
   }
-
-  private async *stream(reply: StreamReply, behavior: MockBehavior, signal: AttemptSignal): AsyncGenerator<StreamEvent> {
-    yield { type: 'start', id: reply.id, model: reply.model, created: reply.created };
-    await abortableSleep(behavior.ttftMs, signal);
-    if (reply.toolCall) {
-      const args = reply.toolCall.arguments;
-      const half = Math.floor(args.length / 2);
-      yield { type: 'tool-call', index: 0, toolIndex: 0, id: reply.toolCall.id, name: reply.toolCall.name, argumentsDelta: args.slice(0, half) };
-      yield { type: 'tool-call', index: 0, toolIndex: 0, argumentsDelta: args.slice(half) };
-      yield { type: 'finish', index: 0, reason: 'tool_calls' };
-      yield { type: 'usage', usage: { inputTokens: reply.inputTokens, outputTokens: countToolTokens(reply.toolCall) } };
-      return;
-    }
-    const started = performance.now();
-    let sent = 0;
-    try {
-      while (sent < reply.pieces.length) {
-        if (sent === behavior.stallAfterTokens) await abortableSleep(2_147_483_647, signal);
-        if (sent === behavior.disconnectAfterTokens) {
-          throw new GatewayError('BB_UPSTREAM_CONNECT', `Mock provider "${this.name}" dropped the connection mid-stream.`);
-        }
-        // Send every token that is due by now, so a fast pace is not limited by timer resolution.
-        const due = behavior.tokensPerSecond > 0 ? Math.floor(((performance.now() - started) / 1000) * behavior.tokensPerSecond) + 1 : Infinity;
-        const limit = Math.min(reply.pieces.length, due, nextStop(sent, behavior));
-        if (limit > sent) {
-          yield { type: 'text', index: 0, text: reply.pieces.slice(sent, limit).join('') };
-          sent = limit;
-        }
-        if (sent < reply.pieces.length && behavior.tokensPerSecond > 0) {
-          await abortableSleep(Math.max(1, started + (sent / behavior.tokensPerSecond) * 1000 - performance.now()), signal);
-        }
-      }
-    } catch (error) {
-      // Report what was generated before the failure, as a real provider's usage would.
-      yield { type: 'usage', usage: { inputTokens: reply.inputTokens, outputTokens: sent, estimated: true } };
-      throw error;
-    }
-    yield { type: 'finish', index: 0, reason: reply.truncated ? 'length' : 'stop' };
-    yield { type: 'usage', usage: { inputTokens: reply.inputTokens, outputTokens: sent } };
-  }
-}
-
-interface StreamReply {
-  id: string;
-  created: number;
-  model: string;
-  pieces: string[];
-  truncated: boolean;
-  toolCall: ToolCall | undefined;
-  inputTokens: number;
-}
-
-/** The next token count at which an injected stall or disconnect must happen. */
-function nextStop(sent: number, behavior: MockBehavior): number {
-  let stop = Infinity;
-  for (const at of [behavior.stallAfterTokens, behavior.disconnectAfterTokens]) if (at !== undefined && at >= sent) stop = Math.min(stop, at);
-  return stop === sent ? sent : stop;
 }
 
 function paceMs(tokens: number, tokensPerSecond: number): number {

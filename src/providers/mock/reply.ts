@@ -34,10 +34,17 @@ export function tokenPieces(text: string): string[] {
   return pieces;
 }
 
+/** Lorem replies by length: every open stream of one length shares one array (never mutated). */
+const loremCache = new Map<number, string[]>();
+
 function loremPieces(tokens: number): string[] {
+  const cached = loremCache.get(tokens);
+  if (cached) return cached;
   const unit = tokenPieces(LOREM);
   const out: string[] = [];
   while (out.length < tokens) out.push(...unit.slice(0, tokens - out.length));
+  if (loremCache.size >= PIECE_CACHE_LIMIT) loremCache.clear();
+  loremCache.set(tokens, out);
   return out;
 }
 
