@@ -2,6 +2,7 @@ import { ConfigError } from '../config/issues.js';
 import { parseConfigText, readConfigText } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startGateway } from '../gateway.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { ConfigReloader } from './reload.js';
 import { reportConfigError } from './validate.js';
 
@@ -36,6 +37,8 @@ export async function runStart(path: string, overrides: StartOverrides): Promise
     return 1;
   }
   adjust(config);
+  // A serving process: bound the heap's growth past its live data (see heap-growth.ts).
+  applyHeapGrowth();
   const gateway = await startGateway(config);
   const runtime = gateway.runtime;
   gateway.logger.info(
