@@ -1,12 +1,11 @@
 import { MemoryStateStore } from './memory/memory-state-store.js';
-import { RedisStateStore } from './redis/redis-state-store.js';
 import { ResilientStateStore, type StateChange } from './resilient-state-store.js';
 import { StateUnavailableError, type StateStore } from './state-store.js';
 
 export { StateUnavailableError } from './state-store.js';
 export type { CounterKind, CounterUse, ReserveItem, ReserveResult, SettleItem, StateStore } from './state-store.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './memory/memory-state-store.js';
-export { RedisStateStore, type RedisStateStoreOptions } from './redis/redis-state-store.js';
+export type { RedisStateStoreOptions } from './redis/redis-state-store.js';
 export { ResilientStateStore, type ResilientStateStoreOptions, type StateChange } from './resilient-state-store.js';
 
 export type StateStoreOptions =
@@ -30,6 +29,8 @@ export type StateStoreOptions =
  */
 export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
   if (options.backend === 'memory') return new MemoryStateStore();
+  // Loaded only when configured: ioredis costs memory an embedded gateway never uses.
+  const { RedisStateStore } = await import('./redis/redis-state-store.js');
   const remote = new RedisStateStore({
     url: options.url,
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),

@@ -1,6 +1,5 @@
 import type { RecordStore, StoreOptions } from './record-store.js';
 import { KyselyRecordStore } from './kysely/kysely-record-store.js';
-import { openPostgres } from './postgres/open-postgres.js';
 import { openSqlite } from './sqlite/open-sqlite.js';
 import { SqliteLedgerRepository } from './sqlite/sqlite-ledger-repository.js';
 
@@ -14,5 +13,7 @@ export async function openRecordStore(options: StoreOptions): Promise<RecordStor
     return new KyselyRecordStore(db, 'sqlite', new SqliteLedgerRepository(db, file));
   }
   const { url, schema, poolSize } = options;
+  // Loaded only when configured: the pg driver costs memory a SQLite gateway never uses.
+  const { openPostgres } = await import('./postgres/open-postgres.js');
   return new KyselyRecordStore(await openPostgres({ url, schema, poolSize }), 'postgres');
 }

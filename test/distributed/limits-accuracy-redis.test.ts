@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { RedisStateStore } from '../../src/state/index.js';
+import { RedisStateStore } from '../../src/state/redis/redis-state-store.js';
 import { accuracyConfig, chat, describeLimitAccuracy, LIMIT_TUNING, type LimitCluster } from '../helpers/limits-accuracy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
