@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { InsertOptions, LedgerRepository, LedgerRow } from '../ledger-records.js';
+import type { LedgerRepository, LedgerRow } from '../ledger-records.js';
 import type { Database } from './tables.js';
 
 /**
@@ -18,8 +18,8 @@ const DELETE_CHUNK = 2_000;
 export class KyselyLedgerRepository implements LedgerRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** The rollup job folds these rows (`foldRollups` is for stores that can do it in the insert). */
-  async insertRequests(rows: readonly LedgerRow[], _options?: InsertOptions): Promise<number> {
+  /** Ignores `foldRollups`: here the rollup job folds these rows later. */
+  async insertRequests(rows: readonly LedgerRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     return this.db.transaction().execute(async (trx) => {
       let inserted = 0;
