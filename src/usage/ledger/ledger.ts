@@ -71,10 +71,10 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog, 
     if (rows.length === 0) return resolve();
     const texts = rows.map((row) => JSON.stringify(row));
     try {
-      own.appendMany(texts);
+      own.appendMany(texts, rows);
       appendFailing = false;
     } catch (error) {
-      for (const text of texts) memory.append(text);
+      for (let i = 0; i < texts.length; i += 1) memory.append(texts[i] as string, rows[i]);
       if (!appendFailing) log.error({ err: errorText(error), outbox: own.path }, 'ledger: the outbox refuses writes; records are kept in memory until it recovers');
       appendFailing = true;
     }

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfigText } from '../../config/load.js';
+import type { LedgerRow } from '../../store/ledger-records.js';
+import { ledgerRowFromOutbox, toLedgerRow } from './ledger-row.js';
 import { discardOutbox, openOutboxes, resolveOutboxPath } from './outbox-files.js';
-import { MemoryOutbox, Outbox, OutboxBusyError } from './outbox.js';
+import { MemoryOutbox, Outbox, OutboxBusyError, type OutboxEntry } from './outbox.js';
+import { sampleRecord } from './test-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bb-outbox-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,6 +78,73 @@ describe('ledger outbox', () => {
     } finally {
       outbox.close();
     }
+  });
+
+  describe('rows appended by this process', () => {
+    const row = (id: string): LedgerRow => toLedgerRow(sampleRecord(id));
+    const appendRows = (outbox: Outbox, ids: string[]) => {
+      const rows = ids.map(row);
+      outbox.appendMany(rows.map((one) => JSON.stringify(one)), rows);
+      return rows;
+    };
+    const ids = (entries: OutboxEntry[]) => entries.map((entry) => ledgerRowFromOutbox(entry.record).request_id);
+
+    it('come back with their row objects, in order, with the seq the file gave them', () => {
+      const outbox = Outbox.open(':memory:');
+      try {
+        const rows = appendRows(outbox, ['a', 'b', 'c']);
+        const taken = outbox.take(2);
+        assert.deepEqual(ids(taken), ['a', 'b']);
+        assert.equal(taken[0]?.row, rows[0], 'the appended object itself, not a parse of its text');
+        outbox.remove((taken[1] as OutboxEntry).seq);
+        assert.deepEqual(ids(outbox.take(5)), ['c']);
+        assert.equal(outbox.depth(), 1);
+      } finally {
+        outbox.close();
+      }
+    });
+
+    it('the text a row is kept as parses back to an equal row', () => {
+      const one = toLedgerRow(sampleRecord('same', { metadata: { app: 'x' }, errorCode: 'BB_RATE_LIMITED', ttftMs: undefined }));
+      assert.deepEqual(ledgerRowFromOutbox(JSON.stringify(one)), one);
+    });
+
+    it('records an earlier run left ship first, and a short batch of them is filled with new rows', () => {
+      const path = freshPath();
+      const first = Outbox.open(path);
+      appendRows(first, ['old-1', 'old-2']);
+      first.close();
+      const second = Outbox.open(path);
+      try {
+        appendRows(second, ['new-1', 'new-2']);
+        const batch = second.take(3);
+        assert.deepEqual(ids(batch), ['old-1', 'old-2', 'new-1']);
+        assert.deepEqual(batch.map((entry) => entry.row !== undefined), [false, false, true]);
+        second.remove((batch[2] as OutboxEntry).seq);
+        assert.deepEqual(ids(second.take(3)), ['new-2']);
+      } finally {
+        second.close();
+      }
+    });
+
+    it('past the memory capacity (store down) reads the file: nothing lost, nothing twice', () => {
+      const outbox = Outbox.open(':memory:', { hotCapacity: 3 });
+      try {
+        const all = Array.from({ length: 8 }, (_, i) => `r${i}`);
+        for (const id of all) appendRows(outbox, [id]);
+        outbox.append('{"request_id":"text-only"}');
+        appendRows(outbox, ['r8']);
+        const shipped: string[] = [];
+        for (let batch = outbox.take(4); batch.length > 0; batch = outbox.take(4)) {
+          shipped.push(...ids(batch));
+          outbox.remove((batch[batch.length - 1] as OutboxEntry).seq);
+        }
+        assert.deepEqual(shipped, [...all, 'text-only', 'r8']);
+        assert.equal(outbox.depth(), 0);
+      } finally {
+        outbox.close();
+      }
+    });
   });
 
   it('the memory fallback takes, removes and stops at its capacity', () => {

@@ -1,11 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import type { LedgerRow } from '../../store/ledger-records.js';
 
 /** One waiting record: its outbox sequence number and the record as JSON. */
 export interface OutboxEntry {
   seq: number;
   record: string;
+  /** The row itself, when this process appended it: the shipper need not read and parse the text. */
+  row?: LedgerRow;
 }
 
 /** The outbox file is held by another process (or another gateway in this one). */
@@ -18,6 +21,8 @@ export class OutboxBusyError extends Error {
 
 /** Writes between two WAL checkpoints; the shipper checkpoints off the request path. */
 const CHECKPOINT_EVERY_WRITES = 4_000;
+/** Rows appended by this process kept in memory for the shipper; past this (store down), it reads the file. */
+const DEFAULT_HOT_CAPACITY = 2_000;
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -40,31 +45,44 @@ function isBusy(error: unknown): boolean {
  */
 export class Outbox {
   private readonly insert: BetterSqlite3.Statement<[string]>;
-  private readonly selectBatch: BetterSqlite3.Statement<[number], OutboxEntry>;
+  private readonly selectFileOnly: BetterSqlite3.Statement<[number, number], OutboxEntry>;
   private readonly deleteUpTo: BetterSqlite3.Statement<[number]>;
   private readonly rejectOne: BetterSqlite3.Statement<[number, string, string, number]>;
   private waiting: number;
   private writesSinceCheckpoint = 0;
+  /**
+   * What this process appended with its row, oldest first: every waiting record above
+   * `fileOnlyUpTo` is here. Records at or below it (left by an earlier run, appended without a
+   * row, or dropped from memory past the capacity) are read back from the file.
+   */
+  private hot: OutboxEntry[] = [];
+  private fileOnlyUpTo: number;
+  private fileOnlyWaiting: boolean;
 
-  private readonly appendAll: (records: readonly string[]) => void;
+  private readonly appendAll: (records: readonly string[]) => number[];
 
   private constructor(
     private readonly db: BetterSqlite3.Database,
     readonly path: string,
+    private readonly hotCapacity: number,
   ) {
     this.insert = db.prepare('insert into outbox (record) values (?)');
     const insert = this.insert;
-    this.appendAll = db.transaction((records: readonly string[]) => {
-      for (const record of records) insert.run(record);
-    });
-    this.selectBatch = db.prepare<[number], OutboxEntry>('select seq, record from outbox order by seq limit ?');
+    this.appendAll = db.transaction((records: readonly string[]) => records.map((record) => Number(insert.run(record).lastInsertRowid)));
+    this.selectFileOnly = db.prepare<[number, number], OutboxEntry>('select seq, record from outbox where seq <= ? order by seq limit ?');
     this.deleteUpTo = db.prepare('delete from outbox where seq <= ?');
     this.rejectOne = db.prepare('insert into rejected (seq, record, reason, at_ms) values (?, ?, ?, ?)');
-    this.waiting = (db.prepare('select count(*) as n from outbox').get() as { n: number }).n;
+    const { n, top } = db.prepare('select count(*) as n, max(seq) as top from outbox').get() as { n: number; top: number | null };
+    this.waiting = n;
+    this.fileOnlyUpTo = top ?? 0;
+    this.fileOnlyWaiting = n > 0;
   }
 
-  /** Opens (creating folder and file if needed) and locks an outbox; `:memory:` for tests only. */
-  static open(path: string): Outbox {
+  /**
+   * Opens (creating folder and file if needed) and locks an outbox; `:memory:` for tests only.
+   * `hotCapacity`: how many appended rows to keep in memory for the shipper.
+   */
+  static open(path: string, options: { hotCapacity?: number } = {}): Outbox {
     const memory = path === ':memory:';
     if (!memory) mkdirSync(dirname(path), { recursive: true });
     // No busy wait: the lock is held for the connection's life, so waiting would never end.
@@ -84,7 +102,7 @@ export class Outbox {
         create table if not exists rejected (seq integer not null, record text not null, reason text not null, at_ms integer not null)`);
       // Takes the write lock now (and keeps it), so a second opener fails at start, not later.
       db.exec('begin immediate; commit');
-      return new Outbox(db, path);
+      return new Outbox(db, path, options.hotCapacity ?? DEFAULT_HOT_CAPACITY);
     } catch (error) {
       db.close();
       if (isBusy(error)) throw new OutboxBusyError(path);
@@ -92,25 +110,42 @@ export class Outbox {
     }
   }
 
-  /** Appends one record (JSON text). Synchronous: the row is committed when this returns. */
-  append(record: string): void {
-    this.insert.run(record);
+  /**
+   * Appends one record (JSON text of `row`, when given). Synchronous: it is committed when this
+   * returns.
+   */
+  append(record: string, row?: LedgerRow): void {
+    this.keep(Number(this.insert.run(record).lastInsertRowid), record, row);
     this.waiting += 1;
     this.writesSinceCheckpoint += 1;
   }
 
   /** Appends records in one transaction: one WAL commit for all of them (a group commit). */
-  appendMany(records: readonly string[]): void {
-    if (records.length === 1) return this.append(records[0] as string);
-    this.appendAll(records);
+  appendMany(records: readonly string[], rows?: readonly LedgerRow[]): void {
+    if (records.length === 1) return this.append(records[0] as string, rows?.[0]);
+    const seqs = this.appendAll(records);
+    for (let i = 0; i < seqs.length; i += 1) this.keep(seqs[i] as number, records[i] as string, rows?.[i]);
     this.waiting += records.length;
     this.writesSinceCheckpoint += 1;
   }
 
+  private keep(seq: number, record: string, row: LedgerRow | undefined): void {
+    if (row !== undefined && this.hot.length < this.hotCapacity) {
+      this.hot.push({ seq, record, row });
+      return;
+    }
+    // Everything waiting up to here is read from the file from now on.
+    this.hot = [];
+    this.fileOnlyUpTo = seq;
+    this.fileOnlyWaiting = true;
+  }
 
   /** The oldest `limit` waiting records, oldest first; they stay until `remove`. */
   take(limit: number): OutboxEntry[] {
-    return this.selectBatch.all(limit);
+    if (!this.fileOnlyWaiting) return this.hot.slice(0, limit);
+    const older = this.selectFileOnly.all(this.fileOnlyUpTo, limit);
+    if (older.length === 0) this.fileOnlyWaiting = false;
+    return older.length < limit ? older.concat(this.hot.slice(0, limit - older.length)) : older;
   }
 
   /** Removes every record up to and including `seq` (a batch taken and shipped). */
@@ -118,6 +153,10 @@ export class Outbox {
     const { changes } = this.deleteUpTo.run(seq);
     this.waiting -= changes;
     this.writesSinceCheckpoint += 1;
+    let shipped = 0;
+    while (shipped < this.hot.length && (this.hot[shipped] as OutboxEntry).seq <= seq) shipped += 1;
+    if (shipped > 0) this.hot.splice(0, shipped);
+    if (seq >= this.fileOnlyUpTo) this.fileOnlyWaiting = false;
   }
 
   /** Moves records the record store refused for their content aside, so they cannot block the rest. */
@@ -166,12 +205,12 @@ export class MemoryOutbox {
 
   constructor(private readonly capacity: number) {}
 
-  append(record: string): void {
+  append(record: string, row?: LedgerRow): void {
     if (this.entries.length >= this.capacity) {
       this.dropped += 1;
       return;
     }
-    this.entries.push({ seq: this.nextSeq, record });
+    this.entries.push(row === undefined ? { seq: this.nextSeq, record } : { seq: this.nextSeq, record, row });
     this.nextSeq += 1;
   }
 

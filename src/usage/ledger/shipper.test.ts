@@ -49,6 +49,24 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
 }
 
 describe('ledger shipper', () => {
+  it('ships a row appended by this process as the object it was given, the file text only as its copy', async () => {
+    const outbox = Outbox.open(':memory:');
+    const store = fakeStore();
+    const shipper = new Shipper([outbox], [], store.sink, options(recordingLog(), { flushMs: 10_000 }));
+    try {
+      outbox.append(JSON.stringify(toLedgerRow(sampleRecord('from-text'))));
+      const row = toLedgerRow(sampleRecord('hot-1'));
+      outbox.append(JSON.stringify(row), row);
+      await shipper.flush();
+      assert.equal(store.stored.get('hot-1'), row);
+      assert.equal(store.stored.get('from-text')?.request_id, 'from-text');
+      assert.equal(outbox.depth(), 0);
+    } finally {
+      await shipper.close(100);
+      outbox.close();
+    }
+  });
+
   it('moves records to the store in batches of batch_size, one transaction each, and empties the outbox', async () => {
     const outbox = Outbox.open(':memory:');
     const store = fakeStore();

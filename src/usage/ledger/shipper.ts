@@ -177,7 +177,7 @@ export class Shipper {
       const unreadable: OutboxEntry[] = [];
       for (const entry of batch) {
         try {
-          readable.push({ entry, row: ledgerRowFromOutbox(entry.record) });
+          readable.push({ entry, row: entry.row ?? ledgerRowFromOutbox(entry.record) });
         } catch {
           unreadable.push(entry);
         }
