@@ -1,5 +1,5 @@
 /**
- * `npm run bench:profile [-- --seconds 8] [-- --cpu-prof] [-- --extra-yaml 'ledger: { enabled: false }']`:
+ * `npm run bench:profile [-- --seconds 8] [-- --connections 50] [-- --redis] [-- --cpu-prof] [-- --extra-yaml 'ledger: { enabled: false }']`:
  * CPU microseconds per request (from /proc, the system pinned to CPU 0, load and upstream on CPU 1)
  * for the baseline proxy and Breakerbox under the same fixed autocannon load. CPU time per request
  * is steadier than req/s on a noisy 2-core machine, so this is the number to compare before and
@@ -19,12 +19,16 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
+    /** Load connections; 1 shows what a lone request costs, with nothing shared between requests. */
+    connections: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '2' },
     'cpu-prof': { type: 'boolean', default: false },
     'extra-yaml': { type: 'string', default: '' },
     /** Extra flags for Breakerbox's node (repeatable), e.g. --node-arg=--max-semi-space-size=32. */
     'node-arg': { type: 'string', multiple: true, default: [] },
     'no-baseline': { type: 'boolean', default: false },
+    /** Also measure Breakerbox with its limits in Redis (REDIS_URL, else the local default). */
+    redis: { type: 'boolean', default: false },
     /** Another checkout (built, e.g. a git worktree of main) to measure interleaved with this one. */
     compare: { type: 'string' },
   },
@@ -59,7 +63,7 @@ async function threadMicros(pid: number): Promise<Map<string, number>> {
 async function measure(target: Target, pid: number, seconds: number): Promise<Measured> {
   const before = await cpuMicros(pid);
   const threadsBefore = await threadMicros(pid);
-  const result = await throughput(target, 50, seconds);
+  const result = await throughput(target, Number(args.connections), seconds);
   const after = await cpuMicros(pid);
   const threadsAfter = await threadMicros(pid);
   const requests = result.rps * seconds;
@@ -79,10 +83,12 @@ async function printProfile(dir: string): Promise<void> {
   const files = (await readdir(dir)).filter((file) => file.endsWith('.cpuprofile'));
   for (const file of files) {
     const profile = JSON.parse(await readFile(join(dir, file), 'utf8')) as { nodes: ProfileNode[] };
-    const total = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
+    // Shares of busy time: the idle samples (waiting for load, or between requests at low concurrency) are left out.
+    const total = profile.nodes.reduce((sum, node) => sum + (node.callFrame.functionName === '(idle)' ? 0 : (node.hitCount ?? 0)), 0);
     const byFunction = new Map<string, number>();
     const byFile = new Map<string, number>();
     for (const node of profile.nodes) {
+      if (node.callFrame.functionName === '(idle)') continue;
       const hits = node.hitCount ?? 0;
       const where = node.callFrame.url.replace(/^file:\/\//, '').replace(ROOT, '');
       const name = `${node.callFrame.functionName || '(anonymous)'} ${where}:${node.callFrame.lineNumber + 1}`;
@@ -92,7 +98,7 @@ async function printProfile(dir: string): Promise<void> {
     }
     const top = (map: Map<string, number>, count: number) =>
       [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, hits]) => `${((hits / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
-    process.stdout.write(`\nprofile ${file}: ${total} samples\n-- by file --\n${top(byFile, 40).join('\n')}\n-- by function --\n${top(byFunction, 50).join('\n')}\n`);
+    process.stdout.write(`\nprofile ${file}: ${total} busy samples (shares of busy time)\n-- by file --\n${top(byFile, 40).join('\n')}\n-- by function --\n${top(byFunction, 50).join('\n')}\n`);
   }
 }
 
@@ -121,6 +127,14 @@ async function main(): Promise<void> {
       systems.push([{ name: 'compare', url: other.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') }, other.pid]);
     }
     systems.push([{ name: 'breakerbox', url: gateway.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') }, gateway.pid]);
+    if (args.redis) {
+      const redisGateway = await startBreakerbox(upstream.url, 0, workDir, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+        extraYaml: args['extra-yaml'] ? `${args['extra-yaml']}\n` : '',
+        nodeArgs: args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'redis')}`] : [],
+      });
+      services.push(redisGateway);
+      systems.push([{ name: 'redis', url: redisGateway.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') }, redisGateway.pid]);
+    }
     for (const [target] of systems) await throughput(target, 50, 1);
     for (let round = 0; round < Number(args.rounds); round += 1) {
       for (const [target, pid] of systems) {
@@ -131,7 +145,10 @@ async function main(): Promise<void> {
   } finally {
     for (const service of services.reverse()) await service.stop();
   }
-  if (args['cpu-prof']) await printProfile(profileDir);
+  if (args['cpu-prof']) {
+    await printProfile(profileDir);
+    if (args.redis) await printProfile(join(profileDir, 'redis'));
+  }
 }
 
 await main();
