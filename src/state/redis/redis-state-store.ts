@@ -69,7 +69,9 @@ export class RedisStateStore implements StateStore {
       // Scripts issued in the same event-loop turn (many requests' reserves and settles) share one
       // write and one round trip.
       enableAutoPipelining: true,
-      commandTimeout: this.timeoutMs,
+      // No commandTimeout: `deadline` bounds every call already, and a second timer per command
+      // cost time on every reserve and settle. A late reply still lands in order (ioredis keeps
+      // its queue aligned), so a timed-out call never confuses the next one.
       // A connection that stops answering is dropped and redialled instead of piling up commands.
       socketTimeout: Math.max(1_000, this.timeoutMs * 5),
       connectTimeout: this.connectTimeoutMs,
