@@ -46,7 +46,9 @@ export function admitLimits(runtime: Runtime, scope: RequestScope, principal: Pr
     // events: either way adapters build from the canonical form instead of passing bytes through.
     if (request.maxTokens !== requestedMaxTokens || (request.stream === true && ticket.streamOutputCap !== undefined)) request.source = undefined;
     scope.record.limitActions = ticket.actions;
-    scope.onSettle(() => ticket.settle(scope.record.usage, scope.served));
+    // Only the settle function is kept for the request's life, not the ticket's headers and route.
+    const settleLimits = ticket.settle;
+    scope.onSettle(() => settleLimits(scope.record.usage, scope.served));
     return { route: ticket.route, headers: ticket.headers, streamOutputCap: ticket.streamOutputCap };
   };
   // The memory backend answers at once: no promise on the hot path.

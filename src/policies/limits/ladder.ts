@@ -1,5 +1,4 @@
 import type { LimitsConfig } from '../../config/limits-schema.js';
-import type { Actual } from './limit-defs.js';
 import type { PlannedItem } from './items.js';
 
 export type LadderStep = { kind: 'full' } | { kind: 'shorter' } | { kind: 'cheaper' };
@@ -39,11 +38,5 @@ export class ConversationMemory {
   reserved(key: string, items: readonly PlannedItem[], used: readonly number[]): void {
     const index = items.findIndex((item) => item.def.window === 'conversation');
     if (index >= 0) this.set(key, (used[index] ?? 0) - (items[index]?.reserve.amount ?? 0));
-  }
-
-  /** After settle: add what the answer really used. */
-  settled(key: string, items: readonly PlannedItem[], actual: Actual): void {
-    const item = items.find((candidate) => candidate.def.window === 'conversation');
-    if (item) this.set(key, this.used(key) + item.def.actual(actual));
   }
 }

@@ -6,9 +6,10 @@ import type { Principal } from '../../core/principal.js';
 import type { ReserveItem, ReserveResult, StateStore } from '../../state/state-store.js';
 import type { PricedModel, PriceLookup } from '../../usage/pricing/price-lookup.js';
 import { StateUnavailableError } from '../../state/state-store.js';
-import { LIMIT_DEFS, type Actual, type Expected, type LimitDef } from './limit-defs.js';
+import { LIMIT_DEFS, type Expected, type LimitDef } from './limit-defs.js';
 import { ConversationMemory, ladderStep } from './ladder.js';
 import { buildItems, rateLimitHeaders, type PlannedItem } from './items.js';
+import { Settlement, type SettlementTarget } from './settlement.js';
 import { secondsUntil } from './windows.js';
 
 /** A public model as the policy sees it; `targetOf` gives the target it would try first (for prices). */
@@ -69,6 +70,7 @@ export interface LimitTicket<R extends LimitRoute> {
  */
 export class LimitsPolicy<R extends LimitRoute> {
   private readonly conversations = new ConversationMemory(10_000);
+  private readonly settlementTarget: SettlementTarget;
 
   constructor(
     private readonly config: LimitsConfig,
@@ -79,7 +81,9 @@ export class LimitsPolicy<R extends LimitRoute> {
     private readonly targetOf: (route: R) => ServedModel | undefined,
     private readonly lookups: LimitLookups,
     private readonly warn: (message: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.settlementTarget = { store, conversations: this.conversations, warn };
+  }
 
   /**
    * Reserves the request's worst case on every applicable counter, or throws the 429/400 that
@@ -254,34 +258,21 @@ export class LimitsPolicy<R extends LimitRoute> {
   }
 
   private ticket(state: AttemptState<R>, used: number[]): LimitTicket<R> {
-    const { input, items, conversationKey, priced, maxOutput } = state;
-    let settled = false;
+    const items = state.items;
     const guardsOutput = items.some((item) => item.overrun === 'cut' && item.def.kind === 'budget' && item.def.scalesWithOutput);
     return {
       route: state.route,
       actions: state.actions,
-      streamOutputCap: guardsOutput ? maxOutput : undefined,
+      streamOutputCap: guardsOutput ? state.maxOutput : undefined,
       headers: rateLimitHeaders(items, used, state.now),
-      settle: (usage, served) => {
-        if (settled) return;
-        settled = true;
-        const actual: Actual = { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0, cost: priced.cost(usage, served) };
-        if (conversationKey !== undefined) this.conversations.settled(conversationKey, items, actual);
-        const settle = items.map((item) => ({ key: item.reserve.key, amount: item.def.actual(actual), expiresAtMs: item.reserve.expiresAtMs }));
-        const failed = (error: unknown) => this.warn(`could not settle limits for request ${input.requestId}: ${(error as Error).message}`);
-        if (!this.store.settleNow) {
-          this.store.settle(input.requestId, settle).catch(failed);
-          return;
-        }
-        try {
-          this.store.settleNow(input.requestId, settle);
-        } catch (error) {
-          failed(error);
-        }
-      },
+      settle: settlerOf(new Settlement(this.settlementTarget, state.input.requestId, items, state.conversationKey, state.priced.cost)),
     };
   }
+}
 
+/** The ticket's settle, in a scope of its own: what an open request keeps is the settlement alone. */
+function settlerOf(settlement: Settlement): (usage: Usage | undefined, served: ServedModel | undefined) => void {
+  return (usage, served) => settlement.settle(usage, served);
 }
 
 /** One admission in progress: what it reserves, and what a retry may change. */
