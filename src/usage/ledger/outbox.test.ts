@@ -7,7 +7,7 @@ import { parseConfigText } from '../../config/load.js';
 import type { LedgerRow } from '../../store/ledger-records.js';
 import { ledgerRowFromOutbox, toLedgerRow } from './ledger-row.js';
 import { discardOutbox, openOutboxes, resolveOutboxPath } from './outbox-files.js';
-import { MemoryOutbox, Outbox, OutboxBusyError, type OutboxEntry } from './outbox.js';
+import { MemoryOutbox, Outbox, OutboxBusyError, outboxText, type OutboxEntry } from './outbox.js';
 import { sampleRecord } from './test-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bb-outbox-'));
@@ -22,12 +22,12 @@ describe('ledger outbox', () => {
       for (const id of ['a', 'b', 'c', 'd']) outbox.append(JSON.stringify({ requestId: id }));
       assert.equal(outbox.depth(), 4);
       const batch = outbox.take(3);
-      assert.deepEqual(batch.map((entry) => JSON.parse(entry.record).requestId), ['a', 'b', 'c']);
+      assert.deepEqual(batch.map((entry) => JSON.parse(outboxText(entry)).requestId), ['a', 'b', 'c']);
       assert.deepEqual(outbox.take(3), batch, 'take does not remove');
       outbox.append(JSON.stringify({ requestId: 'e' }));
       outbox.remove((batch[2] as { seq: number }).seq);
       assert.equal(outbox.depth(), 2);
-      assert.deepEqual(outbox.take(10).map((entry) => JSON.parse(entry.record).requestId), ['d', 'e']);
+      assert.deepEqual(outbox.take(10).map((entry) => JSON.parse(outboxText(entry)).requestId), ['d', 'e']);
     } finally {
       outbox.close();
     }
@@ -44,7 +44,7 @@ describe('ledger outbox', () => {
     const second = Outbox.open(path);
     try {
       assert.equal(second.depth(), 4);
-      assert.deepEqual(second.take(10).map((entry) => JSON.parse(entry.record).requestId), ['r2', 'r3', 'r4', 'r5']);
+      assert.deepEqual(second.take(10).map((entry) => JSON.parse(outboxText(entry)).requestId), ['r2', 'r3', 'r4', 'r5']);
       // A new record's seq is above every waiting one, so removing a shipped batch never hits it.
       second.append('{"requestId":"r6"}');
       const seqs = second.take(10).map((entry) => entry.seq);
@@ -87,7 +87,7 @@ describe('ledger outbox', () => {
       outbox.appendMany(rows.map((one) => JSON.stringify(one)), rows);
       return rows;
     };
-    const ids = (entries: OutboxEntry[]) => entries.map((entry) => ledgerRowFromOutbox(entry.record).request_id);
+    const ids = (entries: OutboxEntry[]) => entries.map((entry) => ledgerRowFromOutbox(outboxText(entry)).request_id);
 
     it('come back with their row objects, in order, with the seq the file gave them', () => {
       const outbox = Outbox.open(':memory:');
@@ -96,6 +96,9 @@ describe('ledger outbox', () => {
         const taken = outbox.take(2);
         assert.deepEqual(ids(taken), ['a', 'b']);
         assert.equal(taken[0]?.row, rows[0], 'the appended object itself, not a parse of its text');
+        assert.deepEqual(JSON.parse(outboxText(taken[0] as OutboxEntry)), rows[0]);
+        outbox.reject([taken[0] as OutboxEntry], 'refused by the store');
+        assert.equal(outbox.rejectedCount(), 1, 'a row kept in memory is set aside as its text');
         outbox.remove((taken[1] as OutboxEntry).seq);
         assert.deepEqual(ids(outbox.take(5)), ['c']);
         assert.equal(outbox.depth(), 1);
@@ -190,7 +193,7 @@ describe('outbox files', () => {
       assert.equal(third.adopted.length, 1);
       const orphan = third.adopted[0] as Outbox;
       assert.equal(orphan.path, second.own.path);
-      assert.deepEqual(orphan.take(5).map((entry) => JSON.parse(entry.record).requestId), ['orphan']);
+      assert.deepEqual(orphan.take(5).map((entry) => JSON.parse(outboxText(entry)).requestId), ['orphan']);
       discardOutbox(orphan);
       assert.equal(existsSync(second.own.path), false);
       assert.equal(existsSync(`${second.own.path}-wal`), false);

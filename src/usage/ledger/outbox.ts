@@ -3,12 +3,16 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { LedgerRow } from '../../store/ledger-records.js';
 
-/** One waiting record: its outbox sequence number and the record as JSON. */
-export interface OutboxEntry {
-  seq: number;
-  record: string;
-  /** The row itself, when this process appended it: the shipper need not read and parse the text. */
-  row?: LedgerRow;
+/**
+ * One waiting record: its outbox sequence number and the record as JSON, or, for a row this
+ * process appended, the row itself (the shipper need not read and parse the text, and memory
+ * holds the row without a second copy as text).
+ */
+export type OutboxEntry = { seq: number; record: string; row?: LedgerRow } | { seq: number; record?: undefined; row: LedgerRow };
+
+/** The entry's record as the outbox file holds it. */
+export function outboxText(entry: OutboxEntry): string {
+  return entry.record ?? JSON.stringify(entry.row);
 }
 
 /** The outbox file is held by another process (or another gateway in this one). */
@@ -115,7 +119,7 @@ export class Outbox {
    * returns.
    */
   append(record: string, row?: LedgerRow): void {
-    this.keep(Number(this.insert.run(record).lastInsertRowid), record, row);
+    this.keep(Number(this.insert.run(record).lastInsertRowid), row);
     this.waiting += 1;
     this.writesSinceCheckpoint += 1;
   }
@@ -124,14 +128,14 @@ export class Outbox {
   appendMany(records: readonly string[], rows?: readonly LedgerRow[]): void {
     if (records.length === 1) return this.append(records[0] as string, rows?.[0]);
     const seqs = this.appendAll(records);
-    for (let i = 0; i < seqs.length; i += 1) this.keep(seqs[i] as number, records[i] as string, rows?.[i]);
+    for (let i = 0; i < seqs.length; i += 1) this.keep(seqs[i] as number, rows?.[i]);
     this.waiting += records.length;
     this.writesSinceCheckpoint += 1;
   }
 
-  private keep(seq: number, record: string, row: LedgerRow | undefined): void {
+  private keep(seq: number, row: LedgerRow | undefined): void {
     if (row !== undefined && this.hot.length < this.hotCapacity) {
-      this.hot.push({ seq, record, row });
+      this.hot.push({ seq, row });
       return;
     }
     // Everything waiting up to here is read from the file from now on.
@@ -164,7 +168,7 @@ export class Outbox {
     if (entries.length === 0) return;
     const at = Date.now();
     this.db.transaction(() => {
-      for (const entry of entries) this.rejectOne.run(entry.seq, entry.record, reason, at);
+      for (const entry of entries) this.rejectOne.run(entry.seq, outboxText(entry), reason, at);
     })();
   }
 

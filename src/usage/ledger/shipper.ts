@@ -1,6 +1,6 @@
 import type { LedgerRow } from '../../store/ledger-records.js';
 import { ledgerRowFromOutbox } from './ledger-row.js';
-import type { OutboxEntry } from './outbox.js';
+import { outboxText, type OutboxEntry } from './outbox.js';
 
 /** What the shipper drains: the outbox file, an adopted one, or the in-memory fallback. */
 export interface OutboxSource {
@@ -177,7 +177,7 @@ export class Shipper {
       const unreadable: OutboxEntry[] = [];
       for (const entry of batch) {
         try {
-          readable.push({ entry, row: entry.row ?? ledgerRowFromOutbox(entry.record) });
+          readable.push({ entry, row: entry.row ?? ledgerRowFromOutbox(outboxText(entry)) });
         } catch {
           unreadable.push(entry);
         }
