@@ -338,3 +338,49 @@ auth: { api_keys: [{ name: a, key: bb-route-a-0000 }, { name: b, key: bb-route-b
     }
   });
 });
+
+describe('spend caps and unknown prices', () => {
+  let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
+  before(async () => {
+    fake = await startFakeOpenAI();
+  });
+  after(() => fake.close());
+  const start = (mode: 'refuse' | 'zero') =>
+    startGateway(
+      parseConfigText(
+        `
+server: { host: 127.0.0.1, port: 0, shutdown_grace_ms: 200 }
+logging: { level: silent }
+store: { path: ':memory:' }
+pricing: { unknown_price: ${mode} }
+plans: { capped: { limits: { spend_per_day_usd: 5 } } }
+auth: { default_plan: capped, api_keys: [{ name: a, key: bb-price-a-0000 }] }
+providers: { fake: { type: openai, api_key: ${fake.apiKey}, base_url: ${fake.url} } }
+models: { demo: { targets: [{ provider: fake, model: model-nobody-prices }] } }
+`,
+        'prices.yaml',
+      ),
+    );
+
+  it('a model nobody prices is refused with 403 for a caller with a spend cap, every time it is asked for', async () => {
+    const gateway = await start('refuse');
+    try {
+      for (let i = 0; i < 2; i += 1) {
+        const result = await chat(gateway.url, 'bb-price-a-0000', { model: 'demo' });
+        assert.equal(result.status, 403);
+        assert.match(result.body.error?.message ?? '', /'demo' has no known price, and plan 'capped' has a spend cap/);
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('with unknown_price: zero the same requests are served and count as zero against the cap', async () => {
+    const gateway = await start('zero');
+    try {
+      for (let i = 0; i < 2; i += 1) assert.equal((await chat(gateway.url, 'bb-price-a-0000', { model: 'demo' })).status, 200);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -71,6 +71,7 @@ export interface LimitTicket<R extends LimitRoute> {
 export class LimitsPolicy<R extends LimitRoute> {
   private readonly conversations = new ConversationMemory(10_000);
   private readonly settlementTarget: SettlementTarget;
+  private readonly pricingByRoute = new WeakMap<R, { priced: Priced; known: boolean }>();
 
   constructor(
     private readonly config: LimitsConfig,
@@ -154,7 +155,7 @@ export class LimitsPolicy<R extends LimitRoute> {
       route,
       actions,
       planned,
-      priced: this.priceOf(route, planned.flatMap((entry) => entry.defs), sources),
+      priced: this.priceOf(route, planned, sources),
       conversationKey,
       inputTokens,
       maxOutput: request.maxTokens ?? cap ?? this.config.default_max_output_tokens,
@@ -239,22 +240,33 @@ export class LimitsPolicy<R extends LimitRoute> {
     }
   }
 
-  private priceOf(route: R, defs: readonly LimitDef[], sources: readonly LimitSource[]): Priced {
-    const needsPrice = defs.some((def) => def.counter.startsWith('usd'));
+  private priceOf(route: R, planned: AttemptState<R>['planned'], sources: readonly LimitSource[]): Priced {
     // Without a spend cap nothing here needs a price: skip the catalog on the hot path.
-    if (!needsPrice) return UNPRICED;
-    const target = this.targetOf(route);
-    const probe = (input: number, output: number) => (target ? this.prices.costOf(target, { inputTokens: input, outputTokens: output }) : undefined);
-    if (needsPrice && probe(1, 1) === undefined) {
+    if (!planned.some((entry) => entry.defs.some((def) => def.counter.startsWith('usd')))) return UNPRICED;
+    let pricing = this.pricingByRoute.get(route);
+    if (!pricing) {
+      pricing = this.pricing(route);
+      this.pricingByRoute.set(route, pricing);
+    }
+    if (!pricing.known) {
+      const target = this.targetOf(route);
       const capped = sources.find((source) => source.limits.spend_per_day_usd !== undefined || source.limits.spend_per_month_usd !== undefined);
       if (this.unknownPrice === 'refuse') throw new GatewayError('BB_PRICE_UNKNOWN', `The model '${route.name}' has no known price, and ${capped?.label ?? 'a limit'} has a spend cap.`);
       this.warn(`no price for ${target?.providerType}/${target?.model}; counted as zero against spend caps`);
     }
-    return {
+    return pricing.priced;
+  }
+
+  /** How a route's requests are priced against spend caps; prices are fixed for a runtime's life, so once per route. */
+  private pricing(route: R): { priced: Priced; known: boolean } {
+    const target = this.targetOf(route);
+    const probe = (input: number, output: number) => (target ? this.prices.costOf(target, { inputTokens: input, outputTokens: output }) : undefined);
+    const priced: Priced = {
       maxCost: (input: number, output: number) => probe(input, output) ?? 0,
       outputCost: (probe(0, 1_000_000) ?? 0) / 1_000_000,
       cost: (usage: Usage | undefined, served: ServedModel | undefined) => (usage && served ? (this.prices.costOf(served, usage) ?? 0) : 0),
     };
+    return { priced, known: probe(1, 1) !== undefined };
   }
 
   private ticket(state: AttemptState<R>, used: number[]): LimitTicket<R> {
