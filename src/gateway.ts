@@ -3,6 +3,7 @@ import { Identity } from './auth/identity.js';
 import { planReload } from './config/reload-plan.js';
 import type { Config } from './config/schema.js';
 import { createRuntime, type Runtime, type RuntimeServices } from './pipeline/runtime.js';
+import { loadProviderModules } from './providers/registry.js';
 import { GatewayServer, type ReloadableServerOptions } from './server/http-server.js';
 import { openStateStore, type StateStore } from './state/index.js';
 import { openRecordStore, type RecordStore } from './store/index.js';
@@ -107,6 +108,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // replaces the field on this same object when it commits, so every runtime, retired ones
   // included, prices with the config in force from then on.
   const services: RuntimeServices = { identity, state, prices: createPriceLookup(config), warn: (message) => logger.warn(message) };
+  await loadProviderModules(config.providers);
   let runtime = createRuntime(config, services);
   let current = config;
   // The tokenizer is built on first use; when this config counts tokens, now, so no request waits for it.
@@ -183,6 +185,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const prices = createPriceLookup(config);
     let built: Runtime;
     let commitIdentity: () => void;
+    // Before the prices swap below: nothing may await while it lasts.
+    await loadProviderModules(config.providers);
     // The new prices are set only while building (a runtime may read them then) and for good at the commit.
     services.prices = prices;
     try {

@@ -36,3 +36,29 @@ test('an embedded gateway (SQLite records, memory counters) never loads the Post
 test('configured, each driver is loaded (the check above can see them)', () => {
   assert.deepEqual(driversLoaded('postgres', 'redis').sort(), ['LOADED ioredis', 'LOADED pg']);
 });
+
+/** Whether building a gateway's providers from this YAML loads smithy (Bedrock's signer and codec). */
+function smithyLoaded(providersYaml: string): boolean {
+  const hook = `export async function resolve(specifier, context, next) {
+    if (specifier.startsWith('@smithy/')) process.stdout.write('LOADED smithy\\n');
+    return next(specifier, context);
+  }`;
+  const child = `
+    import { register } from 'node:module';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+    const { parseConfigText } = await import('./src/config/load.ts');
+    const { loadProviderModules, createProvider } = await import('./src/providers/registry.ts');
+    const config = parseConfigText(${JSON.stringify(`auth: { disabled: true }\nmodels: {}\n${providersYaml}`)}, 'lazy.yaml');
+    await loadProviderModules(config.providers);
+    for (const [name, provider] of Object.entries(config.providers)) await createProvider(name, provider).close();
+    process.stdout.write('BUILT\\n');
+  `;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8', timeout: 30_000 });
+  assert.match(out, /BUILT/);
+  return out.includes('LOADED smithy');
+}
+
+test('Bedrock\'s module (smithy) loads only when a Bedrock provider is configured', () => {
+  assert.equal(smithyLoaded('providers: { mock: { type: mock }, openai: { type: openai, api_key: sk-x } }'), false);
+  assert.equal(smithyLoaded('providers: { aws: { type: bedrock, region: us-east-1, access_key_id: AKIAEXAMPLE, secret_access_key: secret-example } }'), true);
+});
