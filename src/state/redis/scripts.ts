@@ -77,6 +77,9 @@ for i = 1, n do
   out[i + 1] = before + amount
 end
 local rec, lapseAt, held = KEYS[1], now + ttl, false
+-- Holds to merge with come from an earlier reserve under the same id (a cut-mode retry), read
+-- from rec only when it exists, or from an earlier item of this call on the same counter.
+local again, mine = redis.call('EXISTS', rec) == 1, {}
 for i = 1, n do
   local c, z, a = KEYS[2 * i], KEYS[2 * i + 1], 4 + (i - 1) * 4
   local amount = tonumber(ARGV[a + 1])
@@ -84,16 +87,18 @@ for i = 1, n do
     local st, key = state[c], ARGV[a]
     st.e = extend(c, z, st.e, tonumber(ARGV[a + 3]), margin)
     -- Same id again: merge with its live hold on this counter.
-    local total, prev = amount, redis.call('HGET', rec, key)
+    local total, prev = amount, mine[key] or (again and redis.call('HGET', rec, key))
     if prev and redis.call('ZREM', z, prev .. '|' .. id) == 1 then total = total + tonumber(prev) end
-    redis.call('HSET', rec, key, fmt(total))
-    redis.call('ZADD', z, fmt(lapseAt), fmt(total) .. '|' .. id)
+    local held_amount = fmt(total)
+    mine[key] = held_amount
+    redis.call('HSET', rec, key, held_amount)
+    redis.call('ZADD', z, fmt(lapseAt), held_amount .. '|' .. id)
     redis.call('PEXPIREAT', z, fmt(st.e + margin))
     redis.call('HINCRBY', c, 'r', fmt(amount))
     held = true
   end
 end
-if held and redis.call('PTTL', rec) < ttl + margin then redis.call('PEXPIRE', rec, fmt(ttl + margin)) end
+if held and (not again or redis.call('PTTL', rec) < ttl + margin) then redis.call('PEXPIRE', rec, fmt(ttl + margin)) end
 return out
 `;
 
@@ -119,7 +124,13 @@ for i = 1, (#KEYS - 2) / 2 do
   local c, z, a = KEYS[2 * i + 1], KEYS[2 * i + 2], 4 + (i - 1) * 2
   local amount = tonumber(ARGV[a + 1])
   if amount > 0 then
-    local s, r, e = load(c, z, now)
+    -- Only the window end matters here; lapsed holds are dropped by the next load, before
+    -- anything reads the counter. A counter whose window is over starts afresh, as in load.
+    local e = tonumber(redis.call('HGET', c, 'e'))
+    if e ~= nil and e <= now then
+      redis.call('DEL', c, z)
+      e = nil
+    end
     extend(c, z, e, tonumber(ARGV[a + 2]), margin)
     redis.call('HINCRBY', c, 's', fmt(amount))
   end
