@@ -139,7 +139,7 @@ export class Outbox {
       return;
     }
     // Everything waiting up to here is read from the file from now on.
-    this.hot = [];
+    if (this.hot.length > 0) this.hot = [];
     this.fileOnlyUpTo = seq;
     this.fileOnlyWaiting = true;
   }
