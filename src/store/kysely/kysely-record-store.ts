@@ -62,7 +62,8 @@ export class KyselyRecordStore implements RecordStore {
     }));
   }
 
-  close(): Promise<void> {
-    return this.db.destroy();
+  async close(): Promise<void> {
+    await this.ledger.close();
+    await this.db.destroy();
   }
 }

@@ -35,6 +35,9 @@ export class KyselyLedgerRepository implements LedgerRepository {
     });
   }
 
+  /** Releases what the writer holds beyond the store's connection (SQLite's writer thread). */
+  async close(): Promise<void> {}
+
   async deleteOlderThan(cutoffMs: number): Promise<number> {
     let total = 0;
     for (;;) {

@@ -57,7 +57,8 @@ async function migrate(db: Kysely<Database>): Promise<void> {
  * Opens (creating folder and file if needed) an SQLite database and brings its schema up to
  * date; two processes opening a fresh file at once serialize, and a failed migration leaves
  * nothing behind. Open one store per file per process: better-sqlite3 is synchronous, so a
- * second connection in the same process waiting for a lock would block the thread holding it.
+ * second connection on the same thread waiting for a lock would block the thread holding it
+ * (the ledger's writer thread has its own connection, on its own thread).
  * The file handle is for prepared statements on hot paths; use it only inside
  * `db.connection().execute(...)`, so it never interleaves with a query-builder transaction.
  */

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { ask, knownRows, T0 } from '../../usage/analytics/usage-analytics.contract.js';
 import { openRecordStore } from '../open-store.js';
 import type { RecordStore } from '../record-store.js';
@@ -29,49 +32,58 @@ async function answersFromRollups(store: RecordStore): Promise<unknown[]> {
   return answers;
 }
 
-describe('SQLite ledger: rows folded into the rollups as they are inserted', () => {
-  it('leaves nothing for the job, and the rollups answer exactly as the raw rows and as the job would', async () => {
-    const shipped = await openRecordStore({ driver: 'sqlite', path: ':memory:' });
-    const byJob = await openRecordStore({ driver: 'sqlite', path: ':memory:' });
-    try {
-      const rows = knownRows();
-      // In three batches, the way the shipper sends them: each batch merges into stored rollups.
-      for (const batch of [rows.slice(0, 4), rows.slice(4, 9), rows.slice(9)]) await shipped.ledger.insertRequests(batch, { foldRollups: true });
-      assert.equal((await shipped.usage.fold({ settleMs: 0 })).folded, 0, 'the job finds nothing left');
-      await byJob.ledger.insertRequests(rows);
-      assert.equal((await byJob.usage.fold({ settleMs: 0 })).folded, rows.length);
-      assert.deepEqual(await answersFromRollups(shipped), await answersFromRollups(byJob));
-    } finally {
-      await Promise.all([shipped.close(), byJob.close()]);
-    }
-  });
+const dir = mkdtempSync(join(tmpdir(), 'bb-fold-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
 
-  it('folds nothing while earlier rows wait for the job, and the job then folds each row once', async () => {
-    const store = await openRecordStore({ driver: 'sqlite', path: ':memory:' });
-    try {
-      const rows = knownRows();
-      await store.ledger.insertRequests(rows.slice(0, 5));
-      await store.ledger.insertRequests(rows.slice(5), { foldRollups: true });
-      const early = await ask(store, `group_by=model&${BOTH}`);
-      assert.equal(early.rollups.unfolded_rows, rows.length, 'not folded: the watermark was behind');
-      assert.equal((await store.usage.fold({ settleMs: 0 })).folded, rows.length);
-      await answersFromRollups(store);
-    } finally {
-      await store.close();
-    }
-  });
+// In memory the inserts run on the store's connection; in a file, on the writer thread.
+for (const where of ['in memory', 'in a file'] as const) {
+  const open = () => openRecordStore({ driver: 'sqlite', path: where === 'in memory' ? ':memory:' : join(dir, `fold-${(files += 1)}.db`) });
 
-  it('a replayed batch (request ids already stored) is neither inserted nor folded again', async () => {
-    const store = await openRecordStore({ driver: 'sqlite', path: ':memory:' });
-    try {
-      const rows = knownRows();
-      assert.equal(await store.ledger.insertRequests(rows, { foldRollups: true }), rows.length);
-      const before = await ask(store, QUERIES[0] as string);
-      assert.equal(await store.ledger.insertRequests(rows, { foldRollups: true }), 0);
-      assert.deepEqual((await ask(store, QUERIES[0] as string)).rows, before.rows);
-      await answersFromRollups(store);
-    } finally {
-      await store.close();
-    }
+  describe(`SQLite ledger ${where}: rows folded into the rollups as they are inserted`, () => {
+    it('leaves nothing for the job, and the rollups answer exactly as the raw rows and as the job would', async () => {
+      const shipped = await open();
+      const byJob = await openRecordStore({ driver: 'sqlite', path: ':memory:' });
+      try {
+        const rows = knownRows();
+        // In three batches, the way the shipper sends them: each batch merges into stored rollups.
+        for (const batch of [rows.slice(0, 4), rows.slice(4, 9), rows.slice(9)]) await shipped.ledger.insertRequests(batch, { foldRollups: true });
+        assert.equal((await shipped.usage.fold({ settleMs: 0 })).folded, 0, 'the job finds nothing left');
+        await byJob.ledger.insertRequests(rows);
+        assert.equal((await byJob.usage.fold({ settleMs: 0 })).folded, rows.length);
+        assert.deepEqual(await answersFromRollups(shipped), await answersFromRollups(byJob));
+      } finally {
+        await Promise.all([shipped.close(), byJob.close()]);
+      }
+    });
+
+    it('folds nothing while earlier rows wait for the job, and the job then folds each row once', async () => {
+      const store = await open();
+      try {
+        const rows = knownRows();
+        await store.ledger.insertRequests(rows.slice(0, 5));
+        await store.ledger.insertRequests(rows.slice(5), { foldRollups: true });
+        const early = await ask(store, `group_by=model&${BOTH}`);
+        assert.equal(early.rollups.unfolded_rows, rows.length, 'not folded: the watermark was behind');
+        assert.equal((await store.usage.fold({ settleMs: 0 })).folded, rows.length);
+        await answersFromRollups(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('a replayed batch (request ids already stored) is neither inserted nor folded again', async () => {
+      const store = await open();
+      try {
+        const rows = knownRows();
+        assert.equal(await store.ledger.insertRequests(rows, { foldRollups: true }), rows.length);
+        const before = await ask(store, QUERIES[0] as string);
+        assert.equal(await store.ledger.insertRequests(rows, { foldRollups: true }), 0);
+        assert.deepEqual((await ask(store, QUERIES[0] as string)).rows, before.rows);
+        await answersFromRollups(store);
+      } finally {
+        await store.close();
+      }
+    });
   });
-});
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { isDataError } from '../../usage/ledger/shipper.js';
+import { ledgerRow } from '../ledger.contract.js';
+import type { LedgerRow } from '../ledger-records.js';
+import { openRecordStore } from '../open-store.js';
+import { LedgerWriterThread } from './ledger-writer-thread.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bb-writer-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const nextPath = () => join(dir, `ledger-${(files += 1)}.db`);
+
+test('a file store writes ledger rows on another thread, while the event loop is blocked', async () => {
+  const path = nextPath();
+  const store = await openRecordStore({ driver: 'sqlite', path });
+  const watcher = new BetterSqlite3(path, { readonly: true });
+  try {
+    const rows = Array.from({ length: 50 }, (_, i) => ledgerRow(`req-${i}`));
+    const inserted = store.ledger.insertRequests(rows);
+    // Nothing on this thread can run until the loop below ends, so only another thread can write the rows.
+    const count = watcher.prepare<[], { n: number }>('select count(*) as n from requests');
+    const deadline = Date.now() + 10_000;
+    let seen = 0;
+    while (seen < rows.length && Date.now() < deadline) seen = count.get()?.n ?? 0;
+    assert.equal(seen, rows.length, 'the rows landed while this thread was busy');
+    assert.equal(await inserted, rows.length);
+    assert.equal(await store.ledger.countRequests(), rows.length);
+  } finally {
+    watcher.close();
+    await store.close();
+  }
+});
+
+/** The nice value of each thread of this process (Linux /proc). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((task) => {
+    const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+test('the writer thread runs five nice steps below the process', { skip: !existsSync('/proc/self/task') }, async () => {
+  const own = getPriority();
+  const lowered = Math.min(19, own + 5);
+  const store = await openRecordStore({ driver: 'sqlite', path: nextPath() });
+  try {
+    assert.ok(!threadNiceValues().includes(lowered));
+    assert.equal(await store.ledger.insertRequests([ledgerRow('req-1')]), 1);
+    assert.deepEqual(threadNiceValues().filter((nice) => nice !== own), [lowered]);
+  } finally {
+    await store.close();
+  }
+  assert.ok(!threadNiceValues().includes(lowered), 'the thread is gone after close');
+});
+
+test('a row the database refuses fails its batch with the SQLite code, so the shipper can set it aside', async () => {
+  const store = await openRecordStore({ driver: 'sqlite', path: nextPath() });
+  try {
+    const bad = { ...ledgerRow('req-bad'), endpoint: null } as unknown as LedgerRow;
+    const error = await store.ledger.insertRequests([ledgerRow('req-good'), bad]).then(
+      () => assert.fail('the batch should fail'),
+      (failure: unknown) => failure as Error & { code?: string },
+    );
+    assert.match(error.code ?? '', /^SQLITE_CONSTRAINT/);
+    assert.match(error.message, /NOT NULL/);
+    assert.equal(isDataError(error), true);
+    assert.equal(await store.ledger.countRequests(), 0, 'the whole batch rolled back');
+    assert.equal(await store.ledger.insertRequests([ledgerRow('req-good')]), 1);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a batch that cannot be handed to the thread fails alone; the thread goes on', async () => {
+  const path = nextPath();
+  const store = await openRecordStore({ driver: 'sqlite', path });
+  const thread = new LedgerWriterThread(path);
+  try {
+    const uncopyable = { ...ledgerRow('req-bad'), metadata: (() => 'x') as unknown as string };
+    await assert.rejects(thread.insert([uncopyable], false), /could not be cloned/);
+    assert.equal(await thread.insert([ledgerRow('req-good')], false), 1);
+    assert.equal(await store.ledger.countRequests(), 1);
+  } finally {
+    await thread.close();
+    await store.close();
+  }
+});
+
+test('a writer thread that cannot start fails its batch, and the next batch starts a new one', async () => {
+  const path = join(dir, 'not-yet', 'ledger.db');
+  const thread = new LedgerWriterThread(path);
+  try {
+    await assert.rejects(thread.insert([ledgerRow('req-1')], false), /ledger writer thread failed: .*directory does not exist/);
+    const store = await openRecordStore({ driver: 'sqlite', path });
+    try {
+      assert.equal(await thread.insert([ledgerRow('req-1'), ledgerRow('req-2')], false), 2);
+      assert.equal(await store.ledger.countRequests(), 2);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await thread.close();
+  }
+});
+
+test('after close, a batch is refused and nothing is written', async () => {
+  const path = nextPath();
+  const store = await openRecordStore({ driver: 'sqlite', path });
+  const thread = new LedgerWriterThread(path);
+  try {
+    assert.equal(await thread.insert([ledgerRow('req-1')], false), 1);
+    await thread.close();
+    await assert.rejects(thread.insert([ledgerRow('req-2')], false), /the record store is closed/);
+    assert.equal(await store.ledger.countRequests(), 1);
+  } finally {
+    await store.close();
+  }
+});
+
+test('an idle writer thread does not keep the process alive', () => {
+  const script = `
+    import { openRecordStore } from './src/store/open-store.ts';
+    import { ledgerRow } from './src/store/ledger.contract.ts';
+    const store = await openRecordStore({ driver: 'sqlite', path: ${JSON.stringify(nextPath())} });
+    console.log(await store.ledger.insertRequests([ledgerRow('req-1')]));
+  `;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(child.error, undefined, 'the process ended by itself');
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), '1');
+});
