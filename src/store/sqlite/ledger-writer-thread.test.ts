@@ -37,22 +37,29 @@ test('a file store writes ledger rows on another thread, while the event loop is
   }
 });
 
-/** The nice value of each thread of this process (Linux /proc). */
+/** The nice value of each thread of this process (Linux /proc), by thread name. */
 function threadNiceValues(): number[] {
+  return threads().map((thread) => thread.nice);
+}
+
+function threads(): Array<{ name: string; nice: number }> {
   return readdirSync('/proc/self/task').map((task) => {
     const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
   });
 }
 
-test('the writer thread runs five nice steps below the process', { skip: !existsSync('/proc/self/task') }, async () => {
+test('the writer thread is named ledger-writer and runs five nice steps below the process', { skip: !existsSync('/proc/self/task') }, async () => {
   const own = getPriority();
   const lowered = Math.min(19, own + 5);
   const store = await openRecordStore({ driver: 'sqlite', path: nextPath() });
   try {
     assert.ok(!threadNiceValues().includes(lowered));
     assert.equal(await store.ledger.insertRequests([ledgerRow('req-1')]), 1);
-    assert.deepEqual(threadNiceValues().filter((nice) => nice !== own), [lowered]);
+    assert.deepEqual(
+      threads().filter((thread) => thread.nice !== own),
+      [{ name: 'ledger-writer', nice: lowered }],
+    );
   } finally {
     await store.close();
   }

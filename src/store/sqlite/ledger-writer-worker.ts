@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
@@ -13,20 +13,22 @@ import type { WriterReply, WriterRequest } from './ledger-writer-thread.js';
 const { path, niceness } = workerData as { path: string; niceness: number };
 
 /**
- * Lowers this thread's scheduling priority by `niceness` below the process's (Linux: a thread id
- * is a task id for setpriority), so on a busy core the request thread runs first and the ledger
- * catches up in its idle time. Where that is not possible the thread keeps the process's priority.
+ * Names this thread `ledger-writer` (as `top -H` and /proc show it) and lowers its scheduling
+ * priority by `niceness` below the process's (Linux: a thread id is a task id for setpriority),
+ * so on a busy core the request thread runs first and the ledger catches up in its idle time.
+ * Where either is not possible the thread keeps its name and the process's priority.
  */
-function lowerPriority(): void {
+function settleIn(): void {
   try {
+    writeFileSync('/proc/thread-self/comm', 'ledger-writer');
     const task = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (Number.isInteger(task) && task > 0) setPriority(task, Math.min(19, getPriority(task) + niceness));
   } catch {
-    // Not Linux: keep the priority.
+    // Not Linux: keep the name and the priority.
   }
 }
 
-lowerPriority();
+settleIn();
 const file = new BetterSqlite3(path);
 file.pragma('busy_timeout = 5000');
 file.pragma('foreign_keys = ON');
