@@ -78,6 +78,11 @@ export interface InsertOptions {
    * (SQLite, when every earlier row is folded); otherwise the rollup job folds them later.
    */
   foldRollups?: boolean;
+  /**
+   * Each row as JSON, in order, when the caller has it (the ledger's outbox text): a writer on
+   * another thread takes these instead of a copy of the objects. Ignored by the others.
+   */
+  rowTexts?: readonly string[];
 }
 
 /** The ledger's write side. Reads and rollups belong to the analytics queries. */

@@ -84,14 +84,34 @@ test('a row the database refuses fails its batch with the SQLite code, so the sh
   }
 });
 
+test('rows handed over as their JSON are stored exactly as rows handed over as objects', async () => {
+  const path = nextPath();
+  const store = await openRecordStore({ driver: 'sqlite', path });
+  const thread = new LedgerWriterThread(path);
+  try {
+    const full = { ...ledgerRow('req-x'), metadata: '{"a":1}', cost_usd: 0.000125, request_body: 'héllo \u2028 "quoted"', trace_id: null };
+    assert.equal(await thread.insert({ rows: [full] }, true), 1);
+    const asObject = await store.ledger.getRequest('req-x');
+    await store.ledger.deleteOlderThan(Number.MAX_SAFE_INTEGER);
+    assert.equal(await thread.insert({ texts: [JSON.stringify(full)] }, true), 1);
+    const asText = await store.ledger.getRequest('req-x');
+    assert.ok(asObject && asText);
+    assert.deepEqual({ ...asText, seq: 0 }, { ...asObject, seq: 0 });
+    assert.equal(asText.request_body, full.request_body);
+  } finally {
+    await thread.close();
+    await store.close();
+  }
+});
+
 test('a batch that cannot be handed to the thread fails alone; the thread goes on', async () => {
   const path = nextPath();
   const store = await openRecordStore({ driver: 'sqlite', path });
   const thread = new LedgerWriterThread(path);
   try {
     const uncopyable = { ...ledgerRow('req-bad'), metadata: (() => 'x') as unknown as string };
-    await assert.rejects(thread.insert([uncopyable], false), /could not be cloned/);
-    assert.equal(await thread.insert([ledgerRow('req-good')], false), 1);
+    await assert.rejects(thread.insert({ rows: [uncopyable] }, false), /could not be cloned/);
+    assert.equal(await thread.insert({ rows: [ledgerRow('req-good')] }, false), 1);
     assert.equal(await store.ledger.countRequests(), 1);
   } finally {
     await thread.close();
@@ -103,10 +123,10 @@ test('a writer thread that cannot start fails its batch, and the next batch star
   const path = join(dir, 'not-yet', 'ledger.db');
   const thread = new LedgerWriterThread(path);
   try {
-    await assert.rejects(thread.insert([ledgerRow('req-1')], false), /ledger writer thread failed: .*directory does not exist/);
+    await assert.rejects(thread.insert({ rows: [ledgerRow('req-1')] }, false), /ledger writer thread failed: .*directory does not exist/);
     const store = await openRecordStore({ driver: 'sqlite', path });
     try {
-      assert.equal(await thread.insert([ledgerRow('req-1'), ledgerRow('req-2')], false), 2);
+      assert.equal(await thread.insert({ rows: [ledgerRow('req-1'), ledgerRow('req-2')] }, false), 2);
       assert.equal(await store.ledger.countRequests(), 2);
     } finally {
       await store.close();
@@ -121,9 +141,9 @@ test('after close, a batch is refused and nothing is written', async () => {
   const store = await openRecordStore({ driver: 'sqlite', path });
   const thread = new LedgerWriterThread(path);
   try {
-    assert.equal(await thread.insert([ledgerRow('req-1')], false), 1);
+    assert.equal(await thread.insert({ rows: [ledgerRow('req-1')] }, false), 1);
     await thread.close();
-    await assert.rejects(thread.insert([ledgerRow('req-2')], false), /the record store is closed/);
+    await assert.rejects(thread.insert({ rows: [ledgerRow('req-2')] }, false), /the record store is closed/);
     assert.equal(await store.ledger.countRequests(), 1);
   } finally {
     await store.close();

@@ -3,6 +3,7 @@ import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { prepareLedgerInsert } from './ledger-insert.js';
+import type { LedgerRow } from '../ledger-records.js';
 import type { WriterReply, WriterRequest } from './ledger-writer-thread.js';
 
 /**
@@ -40,7 +41,8 @@ if (port === null) throw new Error('ledger-writer-worker runs only as a worker t
 port.on('message', (request: WriterRequest) => {
   let reply: WriterReply;
   try {
-    reply = { id: request.id, inserted: insert(request.rows, request.fold) };
+    const rows = request.texts === undefined ? request.rows : request.texts.map((text) => JSON.parse(text) as LedgerRow);
+    reply = { id: request.id, inserted: insert(rows, request.fold) };
   } catch (error) {
     const { message, code } = error as { message?: unknown; code?: unknown };
     reply = { id: request.id, error: { message: String(message ?? error), ...(typeof code === 'string' ? { code } : {}) } };

@@ -31,7 +31,7 @@ export class SqliteLedgerRepository extends KyselyLedgerRepository {
   override async insertRequests(rows: readonly LedgerRow[], options: InsertOptions = {}): Promise<number> {
     if (rows.length === 0) return 0;
     const fold = options.foldRollups === true;
-    if (this.thread !== undefined) return this.thread.insert(rows, fold);
+    if (this.thread !== undefined) return this.thread.insert(options.rowTexts?.length === rows.length ? { texts: options.rowTexts } : { rows }, fold);
     const insert = this.inline as LedgerInsert;
     // On the query builder's one connection (its lock held), so the transaction can never
     // interleave with one of the query builder's, which would make these rows part of it.

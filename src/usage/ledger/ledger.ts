@@ -51,7 +51,7 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog, 
   const shipper = new Shipper(
     [own, memory],
     adopted,
-    async (rows) => store.ledger.insertRequests(rows, { foldRollups: foldRollups() }),
+    async (rows, texts) => store.ledger.insertRequests(rows, { foldRollups: foldRollups(), rowTexts: texts }),
     { flushMs: settings.flush_ms, batchSize: settings.batch_size, retryMaxMs: settings.retry_max_ms, log },
     (source) => discardOutbox(source as Outbox),
   );

@@ -4,9 +4,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { LedgerRow } from '../../store/ledger-records.js';
 
 /**
- * One waiting record: its outbox sequence number and the record as JSON, or, for a row this
- * process appended, the row itself (the shipper need not read and parse the text, and memory
- * holds the row without a second copy as text).
+ * One waiting record: its outbox sequence number and the record as JSON and, for a row this
+ * process appended, the row itself too (the shipper need not parse the text, and a writer on
+ * another thread can take the text instead of a copy of the object).
  */
 export type OutboxEntry = { seq: number; record: string; row?: LedgerRow } | { seq: number; record?: undefined; row: LedgerRow };
 
@@ -119,7 +119,7 @@ export class Outbox {
    * returns.
    */
   append(record: string, row?: LedgerRow): void {
-    this.keep(Number(this.insert.run(record).lastInsertRowid), row);
+    this.keep(Number(this.insert.run(record).lastInsertRowid), record, row);
     this.waiting += 1;
     this.writesSinceCheckpoint += 1;
   }
@@ -128,14 +128,14 @@ export class Outbox {
   appendMany(records: readonly string[], rows?: readonly LedgerRow[]): void {
     if (records.length === 1) return this.append(records[0] as string, rows?.[0]);
     const seqs = this.appendAll(records);
-    for (let i = 0; i < seqs.length; i += 1) this.keep(seqs[i] as number, rows?.[i]);
+    for (let i = 0; i < seqs.length; i += 1) this.keep(seqs[i] as number, records[i] as string, rows?.[i]);
     this.waiting += records.length;
     this.writesSinceCheckpoint += 1;
   }
 
-  private keep(seq: number, row: LedgerRow | undefined): void {
+  private keep(seq: number, record: string, row: LedgerRow | undefined): void {
     if (row !== undefined && this.hot.length < this.hotCapacity) {
-      this.hot.push({ seq, row });
+      this.hot.push({ seq, record, row });
       return;
     }
     // Everything waiting up to here is read from the file from now on.

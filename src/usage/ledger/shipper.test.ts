@@ -67,6 +67,28 @@ describe('ledger shipper', () => {
     }
   });
 
+  it('hands over the outbox text of rows appended by this process, and no text when a batch holds file-only records', async () => {
+    const outbox = Outbox.open(':memory:');
+    const calls: Array<{ ids: string[]; texts: string[] | undefined }> = [];
+    const sink = async (rows: LedgerRow[], texts?: string[]) => void calls.push({ ids: rows.map((row) => row.request_id), texts });
+    const shipper = new Shipper([outbox], [], sink, options(recordingLog(), { flushMs: 10_000 }));
+    try {
+      const rows = ['hot-1', 'hot-2'].map((id) => toLedgerRow(sampleRecord(id)));
+      outbox.appendMany(rows.map((row) => JSON.stringify(row)), rows);
+      await shipper.flush();
+      assert.deepEqual(calls, [{ ids: ['hot-1', 'hot-2'], texts: rows.map((row) => JSON.stringify(row)) }]);
+      const hot = toLedgerRow(sampleRecord('hot-3'));
+      outbox.append(JSON.stringify(toLedgerRow(sampleRecord('file-only'))));
+      outbox.append(JSON.stringify(hot), hot);
+      await shipper.flush();
+      // The file-only record's batch is filled up with the newer row; its text may be an older format.
+      assert.deepEqual(calls.slice(1), [{ ids: ['file-only', 'hot-3'], texts: undefined }]);
+    } finally {
+      await shipper.close(100);
+      outbox.close();
+    }
+  });
+
   it('moves records to the store in batches of batch_size, one transaction each, and empties the outbox', async () => {
     const outbox = Outbox.open(':memory:');
     const store = fakeStore();

@@ -11,8 +11,11 @@ export interface OutboxSource {
   maintain(): void;
 }
 
-/** Writes rows to the record store in one transaction (idempotent by request id). */
-export type LedgerSink = (rows: LedgerRow[]) => Promise<unknown>;
+/**
+ * Writes rows to the record store in one transaction (idempotent by request id). `texts`, when
+ * given, holds each row as JSON (as the outbox stored it), for a writer that takes text.
+ */
+export type LedgerSink = (rows: LedgerRow[], texts?: string[]) => Promise<unknown>;
 
 /** The few log calls the ledger makes (pino's Logger fits). */
 export interface LedgerLog {
@@ -42,6 +45,19 @@ export function isDataError(error: unknown): boolean {
   if (typeof code !== 'string') return false;
   if (/^2[23][0-9A-Z]{3}$/.test(code)) return true;
   return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG' || code === 'SQLITE_RANGE';
+}
+
+/**
+ * The rows' outbox texts when every one is the JSON of its row (appended by this process);
+ * text read back from the file may be an older version's record, so then none.
+ */
+function rowTexts(items: ReadonlyArray<{ entry: OutboxEntry }>): string[] | undefined {
+  const texts: string[] = [];
+  for (const { entry } of items) {
+    if (entry.row === undefined || entry.record === undefined) return undefined;
+    texts.push(entry.record);
+  }
+  return texts;
 }
 
 function errorText(error: unknown): string {
@@ -194,14 +210,14 @@ export class Shipper {
   private async write(source: OutboxSource, items: Array<{ entry: OutboxEntry; row: LedgerRow }>): Promise<void> {
     if (items.length === 0) return;
     try {
-      await this.timed(this.sink(items.map((item) => item.row)));
+      await this.timed(this.sink(items.map((item) => item.row), rowTexts(items)));
       return;
     } catch (error) {
       if (!isDataError(error)) throw error;
     }
     for (const item of items) {
       try {
-        await this.timed(this.sink([item.row]));
+        await this.timed(this.sink([item.row], rowTexts([item])));
       } catch (error) {
         if (!isDataError(error)) throw error;
         this.setAside(source, [item.entry], errorText(error));
