@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { isDataError } from '../../usage/ledger/shipper.js';
 import { ledgerRow } from '../ledger.contract.js';
@@ -133,6 +134,24 @@ test('a writer thread that cannot start fails its batch, and the next batch star
     }
   } finally {
     await thread.close();
+  }
+});
+
+test('a thread that dies with a batch in flight fails that batch, and the next batch starts a new thread', async () => {
+  const path = nextPath();
+  const store = await openRecordStore({ driver: 'sqlite', path });
+  const thread = new LedgerWriterThread(path);
+  try {
+    assert.equal(await thread.insert({ rows: [ledgerRow('req-1')] }, false), 1);
+    const inFlight = thread.insert({ rows: Array.from({ length: 2_000 }, (_, i) => ledgerRow(`req-big-${i}`)) }, false);
+    // Stands in for a crash (out of memory, a native fault): the thread ends under the batch.
+    await (thread as unknown as { worker: Worker }).worker.terminate();
+    await assert.rejects(inFlight, /ledger writer thread exited with code 1/);
+    assert.equal(await thread.insert({ rows: [ledgerRow('req-2')] }, false), 1);
+    assert.equal(await store.ledger.countRequestId('req-2'), 1);
+  } finally {
+    await thread.close();
+    await store.close();
   }
 });
 
