@@ -10,12 +10,26 @@ import { isDataError } from '../../usage/ledger/shipper.js';
 import { ledgerRow } from '../ledger.contract.js';
 import type { LedgerRow } from '../ledger-records.js';
 import { openRecordStore } from '../open-store.js';
+import type { RecordStore } from '../record-store.js';
 import { LedgerWriterThread } from './ledger-writer-thread.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bb-writer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const nextPath = () => join(dir, `ledger-${(files += 1)}.db`);
+
+/** A store file and a writer thread of its own on it, both closed afterwards. */
+async function withThread(body: (thread: LedgerWriterThread, store: RecordStore) => Promise<void>): Promise<void> {
+  const path = nextPath();
+  const store = await openRecordStore({ driver: 'sqlite', path });
+  const thread = new LedgerWriterThread(path);
+  try {
+    await body(thread, store);
+  } finally {
+    await thread.close();
+    await store.close();
+  }
+}
 
 test('a file store writes ledger rows on another thread, while the event loop is blocked', async () => {
   const path = nextPath();
@@ -85,11 +99,8 @@ test('a row the database refuses fails its batch with the SQLite code, so the sh
   }
 });
 
-test('rows handed over as their JSON are stored exactly as rows handed over as objects', async () => {
-  const path = nextPath();
-  const store = await openRecordStore({ driver: 'sqlite', path });
-  const thread = new LedgerWriterThread(path);
-  try {
+test('rows handed over as their JSON are stored exactly as rows handed over as objects', () =>
+  withThread(async (thread, store) => {
     const full = { ...ledgerRow('req-x'), metadata: '{"a":1}', cost_usd: 0.000125, request_body: 'héllo \u2028 "quoted"', trace_id: null };
     assert.equal(await thread.insert({ rows: [full] }, true), 1);
     const asObject = await store.ledger.getRequest('req-x');
@@ -99,26 +110,15 @@ test('rows handed over as their JSON are stored exactly as rows handed over as o
     assert.ok(asObject && asText);
     assert.deepEqual({ ...asText, seq: 0 }, { ...asObject, seq: 0 });
     assert.equal(asText.request_body, full.request_body);
-  } finally {
-    await thread.close();
-    await store.close();
-  }
-});
+  }));
 
-test('a batch that cannot be handed to the thread fails alone; the thread goes on', async () => {
-  const path = nextPath();
-  const store = await openRecordStore({ driver: 'sqlite', path });
-  const thread = new LedgerWriterThread(path);
-  try {
+test('a batch that cannot be handed to the thread fails alone; the thread goes on', () =>
+  withThread(async (thread, store) => {
     const uncopyable = { ...ledgerRow('req-bad'), metadata: (() => 'x') as unknown as string };
     await assert.rejects(thread.insert({ rows: [uncopyable] }, false), /could not be cloned/);
     assert.equal(await thread.insert({ rows: [ledgerRow('req-good')] }, false), 1);
     assert.equal(await store.ledger.countRequests(), 1);
-  } finally {
-    await thread.close();
-    await store.close();
-  }
-});
+  }));
 
 test('a writer thread that cannot start fails its batch, and the next batch starts a new one', async () => {
   const path = join(dir, 'not-yet', 'ledger.db');
@@ -137,11 +137,8 @@ test('a writer thread that cannot start fails its batch, and the next batch star
   }
 });
 
-test('a thread that dies with a batch in flight fails that batch, and the next batch starts a new thread', async () => {
-  const path = nextPath();
-  const store = await openRecordStore({ driver: 'sqlite', path });
-  const thread = new LedgerWriterThread(path);
-  try {
+test('a thread that dies with a batch in flight fails that batch, and the next batch starts a new thread', () =>
+  withThread(async (thread, store) => {
     assert.equal(await thread.insert({ rows: [ledgerRow('req-1')] }, false), 1);
     const inFlight = thread.insert({ rows: Array.from({ length: 2_000 }, (_, i) => ledgerRow(`req-big-${i}`)) }, false);
     // Stands in for a crash (out of memory, a native fault): the thread ends under the batch.
@@ -149,25 +146,15 @@ test('a thread that dies with a batch in flight fails that batch, and the next b
     await assert.rejects(inFlight, /ledger writer thread exited with code 1/);
     assert.equal(await thread.insert({ rows: [ledgerRow('req-2')] }, false), 1);
     assert.equal(await store.ledger.countRequestId('req-2'), 1);
-  } finally {
-    await thread.close();
-    await store.close();
-  }
-});
+  }));
 
-test('after close, a batch is refused and nothing is written', async () => {
-  const path = nextPath();
-  const store = await openRecordStore({ driver: 'sqlite', path });
-  const thread = new LedgerWriterThread(path);
-  try {
+test('after close, a batch is refused and nothing is written', () =>
+  withThread(async (thread, store) => {
     assert.equal(await thread.insert({ rows: [ledgerRow('req-1')] }, false), 1);
     await thread.close();
     await assert.rejects(thread.insert({ rows: [ledgerRow('req-2')] }, false), /the record store is closed/);
     assert.equal(await store.ledger.countRequests(), 1);
-  } finally {
-    await store.close();
-  }
-});
+  }));
 
 test('an idle writer thread does not keep the process alive', () => {
   const script = `
