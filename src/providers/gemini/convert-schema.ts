@@ -116,7 +116,7 @@ class Converter {
     if (strings.length < values.length) out.nullable = true;
   }
 
-  /** anyOf (and oneOf, read as anyOf: generation needs no exclusivity); a null member becomes nullable. */
+  /** anyOf (and oneOf, taken to mean the same: generation needs no exclusivity); a null member becomes nullable. */
   private convertVariants(variants: unknown, out: Json, path: string): void {
     if (!Array.isArray(variants) || variants.length === 0) this.fail(path, 'is not a non-empty array');
     const kept: Json[] = [];

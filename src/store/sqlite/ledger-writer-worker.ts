@@ -2,8 +2,8 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { prepareLedgerInsert } from './ledger-insert.js';
 import type { LedgerRow } from '../ledger-records.js';
+import { prepareLedgerInsert } from './ledger-insert.js';
 import type { WriterReply, WriterRequest } from './ledger-writer-thread.js';
 
 /**
