@@ -74,6 +74,14 @@ describe('chat completions through the mock provider (openai SDK)', () => {
     assert.equal(data.choices[0]?.message.content, 'echo me, ünïcode ✓');
   });
 
+  it('counts special-token text in a prompt as text (it was a 500)', async () => {
+    const content = 'What do <|endoftext|> and <|im_start|> mean?';
+    const data = await gateway.client.chat.completions.create({ model: 'demo', messages: [{ role: 'user', content }] }, { headers: { 'x-mock-behavior': 'reply=echo' } });
+    assert.equal(data.choices[0]?.message.content, content);
+    assert.equal(data.usage?.completion_tokens, countTextTokens(content));
+    assert.ok((data.usage?.prompt_tokens ?? 0) > countTextTokens(content));
+  });
+
   it('makes the tool call that tool_choice forces, streaming and not', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
       {

@@ -4,7 +4,7 @@ type Limits = Record<string, unknown> | undefined;
 
 /**
  * Whether requests under this config will count tokens, so the gateway builds the tokenizer at
- * startup rather than on the first request that needs it (a ~0.45 s pause). Generous on purpose:
+ * startup rather than on the first request that needs it (a ~0.1 s pause). Generous on purpose:
  * any limit at all (spend limits price the estimated prompt), a prompt-size routing rule, or an
  * in-process mock (it counts its own usage). Plans added later through the admin API load it on
  * first use instead.
