@@ -1,6 +1,7 @@
 import type { Identity } from '../auth/identity.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
+import { appended } from '../core/small-arrays.js';
 import { AccessDeniedError, type AccessPolicy, type AccessRequest } from '../policies/access/index.js';
 import { publishRequestSettled, recordsDurable, type RequestRecord } from '../core/request-record.js';
 import type { EncodedError } from '../dialects/dialect.js';
@@ -14,7 +15,7 @@ import type { Exchange, Reply, SettleInfo } from './exchange.js';
 export class RequestScope {
   readonly record: RequestRecord;
   private settled = false;
-  private readonly settleHooks: Array<() => void> = [];
+  private settleHooks: Array<() => void> | undefined;
   /** The provider type and upstream model that answered, for pricing at settle. */
   served: { providerName: string; providerType: string; model: string } | undefined;
 
@@ -174,7 +175,7 @@ export class RequestScope {
 
   /** Runs in the settle phase, before the record is published (e.g. limits book the actual use). */
   onSettle(hook: () => void): void {
-    this.settleHooks.push(hook);
+    this.settleHooks = appended(this.settleHooks, hook);
   }
 
   /** The settle phase: always runs once, on success, error and client abort alike. */
@@ -184,7 +185,7 @@ export class RequestScope {
     this.record.status = info.status;
     if (info.clientClosed && this.record.errorCode === undefined) this.record.errorCode = 'BB_CLIENT_CLOSED';
     this.record.totalMs = this.elapsedMs();
-    for (const hook of this.settleHooks) hook();
+    for (const hook of this.settleHooks ?? []) hook();
     publishRequestSettled(this.record);
     // Resolves once the record is on disk (the ledger's group commit); the last byte waits for it.
     return recordsDurable();

@@ -2,6 +2,7 @@ import type { ClientLink } from '../core/client-link.js';
 import type { ErrorClass } from '../config/routing-schema.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { AttemptRecord, RoutingTrail } from '../core/request-record.js';
+import { appended } from '../core/small-arrays.js';
 import type { AttemptContext, AttemptSignal } from '../providers/provider-adapter.js';
 import type { TargetTicket } from './breakers.js';
 import { AttemptDeadline } from './deadline.js';
@@ -82,7 +83,8 @@ export function runAttempts<T>(input: LoopInput, attempt: Attempt<T>): Promise<E
 }
 
 class AttemptRun<T> {
-  private readonly attempts: AttemptRecord[] = [];
+  /** Copied on append (core/small-arrays.ts): it becomes the record's list, held as long as the request. */
+  private attempts: AttemptRecord[] = [];
   private readonly routing: RoutingTrail;
   private readonly tried = new Set<string>();
   /** Targets skipped for an open breaker: the last resort. */
@@ -203,7 +205,7 @@ class AttemptRun<T> {
         deadline.dispose();
         board.succeed(ticket, outcome.latencyMs);
       }
-      this.attempts.push(attemptRecord(target, 'ok', started, retry, context.requestStartedAt));
+      this.attempts = appended(this.attempts, attemptRecord(target, 'ok', started, retry, context.requestStartedAt));
       return { kind: 'ok', execution: { result: outcome.value, target, attempts: this.attempts, routing: this.routing, upstreamMs: outcome.latencyMs } };
     } catch (thrown) {
       deadline.dispose();
@@ -214,7 +216,7 @@ class AttemptRun<T> {
       const pause = Math.min(error.retryAfterSeconds ?? 0, router.retries.max_retry_after_s);
       if (errorClass === 'rate_limited' && pause > 0) board.coolDown(ticket.health, pause);
       if (errorClass === 'context_window' && target.contextWindow !== undefined) this.smallestFailedWindow = Math.min(this.smallestFailedWindow, target.contextWindow);
-      this.attempts.push(attemptRecord(target, error.code, started, retry, context.requestStartedAt, error.upstreamStatus));
+      this.attempts = appended(this.attempts, attemptRecord(target, error.code, started, retry, context.requestStartedAt, error.upstreamStatus));
       this.lastError = error;
       this.lastClass = errorClass;
       return { kind: 'failed', error, errorClass };

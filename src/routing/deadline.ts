@@ -1,5 +1,6 @@
 import type { ClientLink } from '../core/client-link.js';
 import { GatewayError } from '../core/errors.js';
+import { appended } from '../core/small-arrays.js';
 import type { AttemptSignal } from '../providers/provider-adapter.js';
 
 /**
@@ -48,7 +49,7 @@ const clientClosed = () => new GatewayError('BB_CLIENT_CLOSED', 'The client clos
 export class AttemptDeadline implements AttemptSignal {
   aborted = false;
   reason: unknown = undefined;
-  private listeners: Array<() => void> = [];
+  private listeners: Array<() => void> | undefined;
   private controller: AbortController | undefined;
   private readonly unlink: () => void;
   /** performance.now() after which the armed timeout fires; Infinity when disarmed. */
@@ -69,12 +70,12 @@ export class AttemptDeadline implements AttemptSignal {
   }
 
   addEventListener(_type: 'abort', listener: () => void): void {
-    this.listeners.push(listener);
+    this.listeners = appended(this.listeners, listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
-    const index = this.listeners.indexOf(listener);
-    if (index !== -1) this.listeners.splice(index, 1);
+    const index = this.listeners?.indexOf(listener) ?? -1;
+    if (index !== -1) this.listeners?.splice(index, 1);
   }
 
   toAbortSignal(): AbortSignal {
@@ -91,8 +92,8 @@ export class AttemptDeadline implements AttemptSignal {
     this.reason = reason;
     this.controller?.abort(reason);
     const listeners = this.listeners;
-    this.listeners = [];
-    for (const listener of listeners) listener();
+    this.listeners = undefined;
+    for (const listener of listeners ?? []) listener();
   }
 
   /** (Re)starts the timeout; when it fires the attempt aborts with a BB_UPSTREAM_TIMEOUT naming it. */

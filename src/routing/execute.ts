@@ -5,7 +5,8 @@ import { runAttempts, type ExecuteContext, type Execution } from './attempt-loop
 import { countsAgainstTarget, errorClassOf } from './error-class.js';
 import type { ModelRoute, PlanRequest, Router } from './router.js';
 import type { CompiledRule } from './rules.js';
-import { primeStream, watchStream } from './stream-watch.js';
+import type { TargetTicket } from './breakers.js';
+import { primeStream, watchStream, type StreamEnd } from './stream-watch.js';
 
 export { ExecutionError, type ExecuteContext, type Execution } from './attempt-loop.js';
 
@@ -34,13 +35,21 @@ export function executeChat(routed: RoutedRequest, request: CanonicalRequest, co
     if (outcome.kind === 'response') return { value: outcome, latencyMs: performance.now() - started, handedOff: false };
     const primed = await primeStream(outcome.events);
     const latencyMs = performance.now() - started;
-    const events = watchStream(primed, deadline, target.adapter.timeouts, (end) => {
-      if (end.kind === 'ok') board.succeed(ticket, latencyMs);
-      else if (end.kind === 'failed' && countsAgainstTarget(errorClassOf(end.error.code))) board.fail(ticket);
-      else board.release(ticket);
-    });
+    const events = watchStream(primed, deadline, target.adapter.timeouts, reportStreamEnd(board, ticket, latencyMs));
     return { value: { kind: 'stream', events }, latencyMs, handedOff: true };
   });
+}
+
+/**
+ * The breaker report when a stream ends. Made outside executeChat so the callback, held for the
+ * stream's whole life, keeps only these three alive, not the request and its route.
+ */
+function reportStreamEnd(board: Router['board'], ticket: TargetTicket, latencyMs: number): (end: StreamEnd) => void {
+  return (end) => {
+    if (end.kind === 'ok') board.succeed(ticket, latencyMs);
+    else if (end.kind === 'failed' && countsAgainstTarget(errorClassOf(end.error.code))) board.fail(ticket);
+    else board.release(ticket);
+  };
 }
 
 export function executeEmbeddings(routed: RoutedRequest, request: EmbeddingsRequest, context: ExecuteContext): Promise<Execution<EmbeddingsResponse>> {

@@ -1,5 +1,6 @@
 import type { ClientLink } from '../core/client-link.js';
 import type { GatewayError } from '../core/errors.js';
+import { appended } from '../core/small-arrays.js';
 
 type Listener = (reason?: GatewayError) => void;
 
@@ -17,10 +18,13 @@ export class ClientConnection implements ClientLink {
       listener(this.closed ? undefined : this.interruption);
       return noop;
     }
-    const listeners = (this.listeners ??= []);
-    const index = listeners.push(listener) - 1;
+    // Copied, not pushed: a request registers one or two listeners and holds them while it lasts.
+    const listeners = appended(this.listeners, listener);
+    this.listeners = listeners;
+    const index = listeners.length - 1;
     return () => {
-      listeners[index] = undefined;
+      // A later registration copied the list: clear the entry in whichever list is current.
+      if (this.listeners) this.listeners[index] = undefined;
     };
   }
 

@@ -192,8 +192,11 @@ export class GatewayServer {
     this.busySockets.set(socket, (this.busySockets.get(socket) ?? 0) + 1);
     const client = new ClientConnection();
     this.clients.add(client);
-    let reply: Reply | undefined;
-    response.once('close', () => {
+    // What the close needs of the reply, not the reply: its headers are garbage once written.
+    let settle: Reply['onSettled'];
+    let settleStatus = 0;
+    // 'close' fires once; `on` spares the once-wrapper an open stream would hold.
+    response.on('close', () => {
       this.busySockets.set(socket, (this.busySockets.get(socket) ?? 1) - 1);
       const clientClosed = !response.writableFinished;
       if (clientClosed) client.close();
@@ -201,7 +204,7 @@ export class GatewayServer {
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       // The settle phase; a reply still being computed settles itself when it gets here.
-      if (reply) reply.onSettled?.({ status: reply.status, clientClosed });
+      settle?.({ status: settleStatus, clientClosed });
       leave();
     });
     const url = request.url ?? '/';
@@ -217,8 +220,10 @@ export class GatewayServer {
       startedAt,
       readBody: () => readBodyWithLimit(request, maxBodyBytes),
     };
-    // The write is returned, not awaited: an open stream then holds no suspended frame of serve().
+    // The write is returned, not awaited, and a stream reports its end by callback: an open stream
+    // then holds no suspended frame of serve() and no promise chain.
     let writing: Promise<void> | undefined;
+    let streaming = false;
     try {
       let answer: Reply;
       try {
@@ -232,10 +237,20 @@ export class GatewayServer {
         if (answer.stream) await answer.stream[Symbol.asyncIterator]().return?.();
         return;
       }
-      reply = answer;
-      writing = this.write(request, response, answer);
+      settle = answer.onSettled;
+      settleStatus = answer.status;
+      // A body we refused to read (too large) would otherwise stall the keep-alive connection.
+      if (!request.complete && answer.status >= 400) answer.headers.connection = 'close';
+      if (answer.stream) {
+        response.writeHead(answer.status, answer.headers);
+        streaming = true;
+        // Destroys the response itself when the stream fails; calls `leave` once, at the end.
+        writeEventStream(response, answer.stream, leave);
+        return;
+      }
+      writing = this.writeBody(response, answer);
     } finally {
-      if (writing === undefined) leave();
+      if (writing === undefined && !streaming) leave();
     }
     return writing.finally(leave);
   }
@@ -261,17 +276,6 @@ export class GatewayServer {
   }
 
   /** Not async: a stream's reply returns the writer's promise, so no frame of ours waits with it. */
-  private write(request: IncomingMessage, response: ServerResponse, reply: Reply): Promise<void> {
-    // A body we refused to read (too large) would otherwise stall the keep-alive connection.
-    if (!request.complete && reply.status >= 400) reply.headers.connection = 'close';
-    if (reply.stream) {
-      response.writeHead(reply.status, reply.headers);
-      // Destroys the response itself when the stream fails.
-      return writeEventStream(response, reply.stream);
-    }
-    return this.writeBody(response, reply);
-  }
-
   private async writeBody(response: ServerResponse, reply: Reply): Promise<void> {
     // A known length avoids chunked framing (one write instead of size lines and a terminator).
     const body = reply.body ?? '';

@@ -1,3 +1,4 @@
+import { appended } from '../../core/small-arrays.js';
 import type { CounterUse, ReserveItem, ReserveResult, SettleItem, StateStore } from '../state-store.js';
 
 /**
@@ -213,7 +214,7 @@ export class MemoryStateStore implements StateStore {
     if (!reservation) {
       this.reservations.set(reservationId, { lapseAt, keys: [item.key] });
     } else {
-      if (!reservation.keys.includes(item.key)) reservation.keys.push(item.key);
+      if (!reservation.keys.includes(item.key)) reservation.keys = appended(reservation.keys, item.key);
       if (lapseAt > reservation.lapseAt) reservation.lapseAt = lapseAt;
     }
   }
