@@ -241,7 +241,7 @@ function checkTargets(results: BenchResults) {
     check('added latency p99 at concurrency 1', added(gw?.latencyP99Us, direct?.latencyP99Us), 1000, 'max', 'µs', cpu),
     check('added time to first token', added(gw?.ttftMedianUs, direct?.ttftMedianUs), 1000, 'max', 'µs', `the baseline adds ${round2(added(results.systems.baseline?.ttftMedianUs, direct?.ttftMedianUs) ?? NaN)} µs`),
     check('10,000 concurrent streams all complete', huge ? huge.completed : null, 10_000, 'min', 'streams', huge ? 'see the failure reasons above' : 'not run'),
-    check('RSS with 10,000 concurrent streams', huge ? huge.peakRssMb : null, 300, 'max', 'MB', 'tokenizer tables and per-stream heap, see docs/benchmarks.md'),
+    check('RSS with 10,000 concurrent streams', huge ? huge.peakRssMb : null, 300, 'max', 'MB', 'Node\'s per-socket memory and the per-stream heap, see docs/benchmarks.md'),
     check('fallback past an open breaker, added p50', results.fallback ? results.fallback.fallbackP50Us - results.fallback.directP50Us : null, 5000, 'max', 'µs', 'the routing loop, see docs/benchmarks.md'),
     check('guardrails on a 4 KB prompt, added p50', results.guards ? results.guards.guardedP50Us - results.guards.plainP50Us : null, 500, 'max', 'µs', 'detection on request and answer, see docs/guardrails-detection.md'),
     check('Redis mode throughput vs embedded', results.systems['breakerbox-redis'] ? rps('breakerbox-redis') / rps('breakerbox') : null, 0.7, 'min', 'x', results.systems['breakerbox-redis'] ? 'one Redis round trip per admission and one per settle, see docs/benchmarks.md' : 'REDIS_URL not set'),
