@@ -10,4 +10,6 @@ test('appends to a copy, leaving the list given unchanged, nested arrays as one 
   assert.deepEqual(first, ['a']);
   assert.deepEqual(appended<number[]>([[1]], [2, 3]), [[1], [2, 3]]);
   assert.deepEqual(appended([], 1), [1]);
+  assert.deepEqual(appended(appended(second, 'c'), 'd'), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(appended([undefined], 2), [undefined, 2]);
 });

@@ -5,6 +5,9 @@
  * slots in every open stream (heap snapshot, 2,000 open streams). Quadratic, so only for short lists.
  */
 export function appended<T>(list: readonly T[] | undefined, item: T): T[] {
-  // `concat` sizes its result exactly; `slice` + `push` and `[...list, item]` give 19 slots.
-  return list === undefined || list.length === 0 ? [item] : list.concat([item]);
+  // Literals and `concat` size their result exactly; `slice` + `push` and `[...list, item]` give 19 slots.
+  if (list === undefined || list.length === 0) return [item];
+  if (list.length === 1) return [list[0] as T, item];
+  if (list.length === 2) return [list[0] as T, list[1] as T, item];
+  return list.concat([item]);
 }
