@@ -8,6 +8,17 @@ export interface EncodedError {
   body: string;
 }
 
+/**
+ * What a stream encoder needs of the request. Not the request itself: an open stream holds its
+ * encoder for its whole life, and the prompt can be hundreds of KB.
+ */
+export interface StreamRequest {
+  /** The client asked for a final usage chunk (OpenAI's `stream_options.include_usage`). */
+  readonly streamUsage: boolean;
+  /** The prompt's token count, counted on first call. */
+  readonly promptTokens: () => number;
+}
+
 /** Turns canonical stream events into a client's SSE text, holding per-stream state. */
 export interface StreamEncoder {
   /** SSE text for one event; '' when the event produces nothing for this client. */
@@ -27,6 +38,6 @@ export interface ChatDialect {
   /** Validates and decodes a parsed JSON body; throws BB_INVALID_REQUEST naming the field. */
   decodeChat(body: unknown): CanonicalRequest;
   encodeChat(response: CanonicalResponse, request: CanonicalRequest): string;
-  createStreamEncoder(request: CanonicalRequest): StreamEncoder;
+  createStreamEncoder(request: StreamRequest): StreamEncoder;
   encodeError(error: GatewayError, requestId: string): EncodedError;
 }

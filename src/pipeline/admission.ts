@@ -46,14 +46,21 @@ export function admitLimits(runtime: Runtime, scope: RequestScope, principal: Pr
     // events: either way adapters build from the canonical form instead of passing bytes through.
     if (request.maxTokens !== requestedMaxTokens || (request.stream === true && ticket.streamOutputCap !== undefined)) request.source = undefined;
     scope.record.limitActions = ticket.actions;
-    // Only the settle function is kept for the request's life, not the ticket's headers and route.
-    const settleLimits = ticket.settle;
-    scope.onSettle(() => settleLimits(scope.record.usage, scope.served));
+    scope.onSettle(limitsSettleHook(scope, ticket.settle));
     return { route: ticket.route, headers: ticket.headers, streamOutputCap: ticket.streamOutputCap };
   };
   // The memory backend answers at once: no promise on the hot path.
   const pending = runtime.limits.admit({ requestId: scope.exchange.requestId, principal, route, request, estimateInputTokens, conversationId, customer: request.user, endpoint });
   return pending instanceof Promise ? pending.then(finish) : finish(pending);
+}
+
+/**
+ * The settle hook, made outside admitLimits: a closure made there would keep its scope (the
+ * request and its prompt among it) alive for the request's life. Only the settle function is
+ * kept, not the ticket's headers and route.
+ */
+function limitsSettleHook(scope: RequestScope, settleLimits: LimitTicket<ModelRoute>['settle']): () => void {
+  return () => settleLimits(scope.record.usage, scope.served);
 }
 
 /** What routing rules may look at in a request. */

@@ -1,8 +1,8 @@
 import type { ChatDialect } from '../dialects/dialect.js';
 import { OutputMeter } from '../policies/limits/index.js';
 import { executeChat } from '../routing/execute.js';
-import { estimatePromptTokens } from '../usage/token-estimate.js';
-import { admitLimits, admitModelRequest, conversationIdOf, labelRequest, once, routedRequest, selectRoute } from './admission.js';
+import { promptTokenCounter } from '../usage/token-estimate.js';
+import { admitLimits, admitModelRequest, conversationIdOf, labelRequest, routedRequest, selectRoute } from './admission.js';
 import type { Exchange, Reply } from './exchange.js';
 import { captureBodies } from './body-capture.js';
 import { encodeStream } from './encode-stream.js';
@@ -35,7 +35,8 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     if (bodies) request.source = undefined;
     const guarding = guardRequest(runtime, scope, request);
     const guarded = guarding instanceof Promise ? await guarding : guarding;
-    const promptTokens = once(() => estimatePromptTokens(request));
+    // No closure here may capture `request`: one that outlives the handler would keep the prompt.
+    const promptTokens = promptTokenCounter(request);
     const selection = applyReroute(runtime, guarded.inspection?.reroute === true, selectRoute(runtime, scope, principal, 'chat', allowed, request, promptTokens));
     const { route, headers: limitHeaders, streamOutputCap } = await admitLimits(runtime, scope, principal, 'chat', selection.route, request, promptTokens, conversationIdOf(runtime, scope, request.metadata));
     const routed = routedRequest(runtime, principal, selection, route, promptTokens, request.maxTokens);
@@ -53,6 +54,7 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
         requestStartedAt: exchange.startedAt,
         clientHeaders: exchange.headers,
         forwardHeaders: trace?.headers ?? pickForwardHeaders(exchange),
+        promptTokens,
       }),
     );
     const outcome = execution.result;
@@ -73,7 +75,8 @@ export async function handleChat(runtime: Runtime, dialect: ChatDialect, exchang
     // Object.assign, not a spread: `{ ...a, b, ...c }` gives every request's object a hidden class
     // of its own (measured), which an open stream then holds for its whole life.
     const headers = scope.routingHeaders(Object.assign(scope.baseHeaders('text/event-stream'), STREAM_HEADERS, limitHeaders));
-    return { status: 200, headers, stream: encodeStream(scope, dialect, request, events, streamOutputCap === undefined ? undefined : new OutputMeter(streamOutputCap), bodies), onSettled: (info) => scope.settle(info) };
+    const meter = streamOutputCap === undefined ? undefined : new OutputMeter(streamOutputCap);
+    return { status: 200, headers, stream: encodeStream(scope, dialect, { streamUsage: request.streamUsage, promptTokens }, events, meter, bodies), onSettled: scope.settler };
   } catch (error) {
     return scope.errorReply(error, dialect.encodeError);
   }

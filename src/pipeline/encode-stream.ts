@@ -1,9 +1,8 @@
-import type { CanonicalRequest, StreamEvent } from '../core/canonical.js';
+import type { StreamEvent } from '../core/canonical.js';
 import { toGatewayError } from '../core/errors.js';
 import { StreamGapMeter } from '../core/stream-gaps.js';
-import type { ChatDialect, StreamEncoder } from '../dialects/dialect.js';
+import type { ChatDialect, StreamEncoder, StreamRequest } from '../dialects/dialect.js';
 import type { OutputMeter } from '../policies/limits/index.js';
-import { estimatePromptTokens } from '../usage/token-estimate.js';
 import type { BodyCapture } from './body-capture.js';
 import type { RequestScope } from './request-scope.js';
 
@@ -18,7 +17,7 @@ import type { RequestScope } from './request-scope.js';
  * the source), but an open stream holds this object instead of a suspended generator frame, which
  * cost about 1 KB per stream with 10,000 open (heap snapshots).
  */
-export function encodeStream(scope: RequestScope, dialect: ChatDialect, request: CanonicalRequest, events: AsyncIterable<StreamEvent>, meter: OutputMeter | undefined, bodies: BodyCapture | undefined): AsyncIterableIterator<string> {
+export function encodeStream(scope: RequestScope, dialect: ChatDialect, request: StreamRequest, events: AsyncIterable<StreamEvent>, meter: OutputMeter | undefined, bodies: BodyCapture | undefined): AsyncIterableIterator<string> {
   return new EncodedStream(scope, dialect, request, events, meter, bodies);
 }
 
@@ -40,7 +39,7 @@ class EncodedStream implements AsyncIterableIterator<string> {
   constructor(
     private readonly scope: RequestScope,
     private readonly dialect: ChatDialect,
-    private readonly request: CanonicalRequest,
+    private readonly request: StreamRequest,
     private readonly events: AsyncIterable<StreamEvent>,
     private readonly meter: OutputMeter | undefined,
     private readonly bodies: BodyCapture | undefined,
@@ -153,7 +152,7 @@ class EncodedStream implements AsyncIterableIterator<string> {
     record.errorCode = error.code;
     record.usageIncomplete = true;
     // What was generated before the break is billed: the meter counted it when a budget applies.
-    record.usage ??= { inputTokens: estimatePromptTokens(request), outputTokens: meter?.tokens ?? 0, estimated: true };
+    record.usage ??= { inputTokens: request.promptTokens(), outputTokens: meter?.tokens ?? 0, estimated: true };
     if (error.code === 'BB_CLIENT_CLOSED' || scope.exchange.client.closed) return DONE;
     const durable = scope.settle({ status: 200, clientClosed: false });
     if (durable) await durable;

@@ -158,7 +158,7 @@ export class RequestScope {
   }
 
   json(status: number, body: string, headers: Record<string, string> = this.baseHeaders('application/json')): Reply {
-    return { status, headers, body, onSettled: (info) => this.settle(info) };
+    return { status, headers, body, onSettled: this.settler };
   }
 
   /** The error reply in the endpoint's dialect; the error is recorded, its cause never shown. */
@@ -177,6 +177,9 @@ export class RequestScope {
   onSettle(hook: () => void): void {
     this.settleHooks = appended(this.settleHooks, hook);
   }
+
+  /** `settle` as a reply's `onSettled`: one closure per request, holding only the scope. */
+  readonly settler = (info: SettleInfo): Promise<void> | undefined => this.settle(info);
 
   /** The settle phase: always runs once, on success, error and client abort alike. */
   settle(info: SettleInfo): Promise<void> | undefined {

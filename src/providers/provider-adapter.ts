@@ -6,6 +6,7 @@ import type {
   StreamEvent,
   Usage,
 } from '../core/canonical.js';
+import { promptTokenCounter } from '../usage/token-estimate.js';
 
 /** Upstream timeouts of one provider, in milliseconds. */
 export interface ProviderTimeouts {
@@ -45,6 +46,12 @@ export interface AttemptContext {
   clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
   /** Extra headers for the upstream (e.g. W3C traceparent); never credentials. */
   forwardHeaders: Readonly<Record<string, string>>;
+  /**
+   * The client's prompt's token count, counted once per request (usage/token-estimate.ts), for
+   * usage a provider does not report. A stream parser keeps this, never the request: the prompt
+   * must not stay alive for the stream's life. Absent outside the chat pipeline (tests).
+   */
+  promptTokens?: () => number;
 }
 
 /**
@@ -87,4 +94,9 @@ export interface ProviderAdapter {
   embeddings(request: EmbeddingsRequest, target: TargetSpec, context: AttemptContext): Promise<EmbeddingsResponse>;
   /** Releases connections (on shutdown or config reload). */
   close(): Promise<void>;
+}
+
+/** The request's prompt token count: the pipeline's shared one when given, else counted from `request`. */
+export function promptTokensOf(request: CanonicalRequest, context: Pick<AttemptContext, 'promptTokens'>): () => number {
+  return context.promptTokens ?? promptTokenCounter(request);
 }

@@ -199,7 +199,7 @@ class AttemptRun<T> {
     const timeouts = target.adapter.timeouts;
     deadline.arm(firstTimeout === 'first-byte' ? timeouts.firstByteMs : timeouts.totalMs, firstTimeout);
     try {
-      const attemptContext: AttemptContext = { requestId: context.requestId, clientHeaders: context.clientHeaders, forwardHeaders: context.forwardHeaders, signal: deadline.signal };
+      const attemptContext: AttemptContext = { requestId: context.requestId, clientHeaders: context.clientHeaders, forwardHeaders: context.forwardHeaders, signal: deadline.signal, promptTokens: context.promptTokens };
       const outcome = await this.attempt(target, deadline, attemptContext, ticket);
       if (!outcome.handedOff) {
         deadline.dispose();

@@ -1,4 +1,4 @@
-import type { CanonicalMessage, CanonicalRequest, ContentPart } from '../core/canonical.js';
+import type { CanonicalMessage, CanonicalRequest, ContentPart, Usage } from '../core/canonical.js';
 import { loadO200kEncoding, type TokenEncoding } from './o200k-encoding.js';
 import { TokenCountCache } from './token-count-cache.js';
 
@@ -83,6 +83,28 @@ export function estimatePromptTokens(request: CanonicalRequest): number {
     if (tool.parameters) total += promptTexts.tokens(JSON.stringify(tool.parameters));
   }
   return total;
+}
+
+/**
+ * The prompt's token count, counted at most once and only if asked. Once counted, the request is
+ * let go: a stream lives for minutes and should not keep its prompt (which can be hundreds of KB)
+ * alive just in case the provider reports no usage. Limits and prompt-size rules count it at
+ * admission, so under them nothing downstream holds the prompt.
+ */
+export function promptTokenCounter(request: CanonicalRequest): () => number {
+  const state: { request: CanonicalRequest | undefined; tokens: number } = { request, tokens: 0 };
+  return () => {
+    if (state.request !== undefined) {
+      state.tokens = estimatePromptTokens(state.request);
+      state.request = undefined;
+    }
+    return state.tokens;
+  };
+}
+
+/** Usage the gateway counts itself when a provider reports none: marked estimated. */
+export function estimatedUsage(promptTokens: () => number, outputText: string): Usage {
+  return { inputTokens: promptTokens(), outputTokens: countTextTokens(outputText), estimated: true };
 }
 
 /** Tokens of an embeddings input (strings are tokenized; token arrays are counted as given). */

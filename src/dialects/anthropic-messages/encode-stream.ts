@@ -1,8 +1,7 @@
-import type { CanonicalRequest, FinishReason, StreamEvent, Usage } from '../../core/canonical.js';
+import type { FinishReason, StreamEvent, Usage } from '../../core/canonical.js';
 import { ANTHROPIC_MESSAGES_DIALECT } from '../../core/dialect-names.js';
 import type { GatewayError } from '../../core/errors.js';
-import { estimatePromptTokens } from '../../usage/token-estimate.js';
-import type { StreamEncoder } from '../dialect.js';
+import type { StreamEncoder, StreamRequest } from '../dialect.js';
 import { anthropicErrorObject, encodeAnthropicUsage, encodeStopReason } from './encode.js';
 
 type BlockKind = 'text' | 'thinking' | 'tool_use';
@@ -35,7 +34,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private stopSequence: string | undefined;
   private usage: Usage | undefined;
 
-  constructor(private readonly request: CanonicalRequest) {}
+  constructor(private readonly request: StreamRequest) {}
 
   encode(event: StreamEvent): string {
     if (event.type === 'raw') {
@@ -76,7 +75,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     if (this.raw) return '';
     let out = this.messageStart();
     for (const block of this.blocks) out += this.close(block);
-    const usage = this.usage ?? { inputTokens: estimatePromptTokens(this.request), outputTokens: 0 };
+    const usage = this.usage ?? { inputTokens: this.request.promptTokens(), outputTokens: 0 };
     out += sse('message_delta', {
       type: 'message_delta',
       delta: { stop_reason: encodeStopReason(this.finishReason, this.stopSequence), stop_sequence: this.stopSequence ?? null },
@@ -103,7 +102,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: estimatePromptTokens(this.request), output_tokens: 0 },
+        usage: { input_tokens: this.request.promptTokens(), output_tokens: 0 },
       },
     });
   }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CanonicalRequest, StreamEvent } from '../../core/canonical.js';
+import type { StreamEvent } from '../../core/canonical.js';
+import type { StreamRequest } from '../dialect.js';
 import { OpenAIStreamEncoder } from './encode-stream.js';
 
-const request = { model: 'm', stream: true, messages: [], extra: {} } as unknown as CanonicalRequest;
+const request: StreamRequest = { streamUsage: false, promptTokens: () => 0 };
 
 /** What the encoder wrote before chunks were assembled around the delta: JSON.stringify of the whole chunk. */
 function reference(id: string, created: number, model: string, index: number, delta: Record<string, unknown>, finishReason: string | null): string {

@@ -1,6 +1,6 @@
-import type { CanonicalRequest, StreamEvent } from '../../core/canonical.js';
+import type { StreamEvent } from '../../core/canonical.js';
 import type { GatewayError } from '../../core/errors.js';
-import type { StreamEncoder } from '../dialect.js';
+import type { StreamEncoder, StreamRequest } from '../dialect.js';
 import { encodeFinishReason, encodeUsage } from './encode.js';
 import { openAIErrorObject } from './encode-error.js';
 import { OPENAI_DIALECT } from './decode.js';
@@ -22,7 +22,7 @@ export class OpenAIStreamEncoder implements StreamEncoder {
   /** Set once a passthrough chunk was written: the stream's own chunks then carry everything. */
   private raw = false;
 
-  constructor(private readonly request: CanonicalRequest) {}
+  constructor(private readonly request: StreamRequest) {}
 
   encode(event: StreamEvent): string {
     // After a passthrough chunk, only usage the raw chunks did not carry is still ours to write.

@@ -5,7 +5,7 @@ import { GatewayError } from '../../core/errors.js';
 import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
 import { parseSseStream } from '../../upstream/sse-parser.js';
 import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
-import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import { promptTokensOf, type AttemptContext, type ChatOutcome, type ProviderAdapter, type ProviderTimeouts, type TargetSpec } from '../provider-adapter.js';
 import { buildMessagesBody } from './build-request.js';
 import { parseAnthropicError } from './parse-error.js';
 import { badResponse, parseMessageResponse, readMessageUsage } from './parse-response.js';
@@ -62,7 +62,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     }
     const events = parseAnthropicStream(withTransportErrors(parseSseStream(response.body), context.signal), {
       provider: this.name,
-      request,
+      promptTokens: promptTokensOf(request, context),
       passthrough,
       secrets: this.secrets,
       jsonTool,

@@ -1,14 +1,15 @@
-import type { CanonicalRequest, StreamEvent, Usage } from '../../core/canonical.js';
+import type { StreamEvent, Usage } from '../../core/canonical.js';
 import { ANTHROPIC_MESSAGES_DIALECT } from '../../core/dialect-names.js';
 import { GatewayError } from '../../core/errors.js';
 import type { SseEvent } from '../../upstream/sse-parser.js';
-import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
+import { countTextTokens, estimatedUsage } from '../../usage/token-estimate.js';
 import { parseAnthropicError, statusForErrorType } from './parse-error.js';
 import { badResponse, decodeStopReason, mergeWireUsage, parseUpstreamJson, readWireUsage, toCanonicalUsage, type WireUsage } from './parse-response.js';
 
 export interface AnthropicStreamOptions {
   provider: string;
-  request: CanonicalRequest;
+  /** The prompt's token count for usage the provider does not report; never the request (AttemptContext.promptTokens). */
+  promptTokens: () => number;
   /** Forward each upstream event as a `raw` event (Anthropic-dialect client) instead of canonical ones. */
   passthrough: boolean;
   secrets: readonly string[];
@@ -180,7 +181,7 @@ class StreamState {
    */
   usage(complete: boolean): Usage {
     if (this.wire === undefined) {
-      return { inputTokens: estimatePromptTokens(this.options.request), outputTokens: countTextTokens(this.generated), estimated: true };
+      return estimatedUsage(this.options.promptTokens, this.generated);
     }
     const usage = toCanonicalUsage(this.wire);
     if (!complete && !this.finalUsage) {

@@ -3,13 +3,14 @@ import type { BedrockProviderConfig } from '../../config/schema.js';
 import type { CanonicalRequest, EmbeddingsResponse } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
-import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import { estimatedUsage, promptTokenCounter } from '../../usage/token-estimate.js';
+import { promptTokensOf, type AttemptContext, type ChatOutcome, type ProviderAdapter, type ProviderTimeouts, type TargetSpec } from '../provider-adapter.js';
 import { toProviderTimeouts } from '../timeouts.js';
 import { buildConverseBody } from './build-request.js';
 import { decodeEventStream } from './event-stream.js';
 import { bedrockError, readHttpError } from './parse-error.js';
 import { badResponse, parseConverseResponse } from './parse-response.js';
-import { estimateUsage, parseConverseStream } from './parse-stream.js';
+import { parseConverseStream } from './parse-stream.js';
 import { AwsSigner } from '../../upstream/aws-sigv4.js';
 
 const EVENT_STREAM_TYPE = 'application/vnd.amazon.eventstream';
@@ -65,7 +66,7 @@ export class BedrockAdapter implements ProviderAdapter {
       const answer = parsed.response;
       if (parsed.usageMissing) {
         const choice = answer.choices[0];
-        answer.usage = estimateUsage(request, (choice?.content ?? '') + (choice?.toolCalls ?? []).map((call) => call.arguments).join(''));
+        answer.usage = estimatedUsage(promptTokenCounter(request), (choice?.content ?? '') + (choice?.toolCalls ?? []).map((call) => call.arguments).join(''));
       }
       return { kind: 'response', usage: answer.usage, response: () => answer };
     }
@@ -75,7 +76,7 @@ export class BedrockAdapter implements ProviderAdapter {
       throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
     }
     const frames = decodeEventStream(withTransportErrors(response.body, context.signal));
-    const events = parseConverseStream(frames, { provider: this.name, request, id, model: target.model, secrets: this.secrets });
+    const events = parseConverseStream(frames, { provider: this.name, promptTokens: promptTokensOf(request, context), id, model: target.model, secrets: this.secrets });
     return { kind: 'stream', events };
   }
 

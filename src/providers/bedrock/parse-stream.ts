@@ -1,13 +1,14 @@
-import type { CanonicalRequest, StreamEvent, Usage } from '../../core/canonical.js';
+import type { StreamEvent, Usage } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
-import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
+import { estimatedUsage } from '../../usage/token-estimate.js';
 import { EventStreamError, type EventFrame } from './event-stream.js';
 import { streamExceptionError } from './parse-error.js';
 import { badResponse, decodeStopReason, parseConverseUsage, parseUpstreamJson } from './parse-response.js';
 
 export interface ConverseStreamOptions {
   provider: string;
-  request: CanonicalRequest;
+  /** The prompt's token count for usage the provider does not report; never the request (AttemptContext.promptTokens). */
+  promptTokens: () => number;
   /** Stream id for the client (Bedrock's request id); Converse events carry none. */
   id: string;
   /** The upstream model id; Converse events do not name it. */
@@ -74,10 +75,10 @@ export async function* parseConverseStream(frames: AsyncIterable<EventFrame>, op
     if (!stopped) throw new GatewayError('BB_UPSTREAM_CONNECT', `Provider "${provider}" ended the stream before it was complete.`);
   } catch (error) {
     // Bill what was generated before the failure; the caller still receives the error after this.
-    yield { type: 'usage', usage: usage ?? estimateUsage(options.request, outputText) };
+    yield { type: 'usage', usage: usage ?? estimatedUsage(options.promptTokens, outputText) };
     throw classify(error, provider);
   }
-  yield { type: 'usage', usage: usage ?? estimateUsage(options.request, outputText) };
+  yield { type: 'usage', usage: usage ?? estimatedUsage(options.promptTokens, outputText) };
 }
 
 function blockIndex(payload: Json, provider: string): number {
@@ -115,6 +116,3 @@ function classify(error: unknown, provider: string): unknown {
   return badResponse(provider, error.message);
 }
 
-export function estimateUsage(request: CanonicalRequest, outputText: string): Usage {
-  return { inputTokens: estimatePromptTokens(request), outputTokens: countTextTokens(outputText), estimated: true };
-}

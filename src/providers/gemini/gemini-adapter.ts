@@ -3,7 +3,7 @@ import type { CanonicalRequest, EmbeddingsRequest, EmbeddingsResponse } from '..
 import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
 import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
 import { parseSseStream } from '../../upstream/sse-parser.js';
-import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import { promptTokensOf, type AttemptContext, type ChatOutcome, type ProviderAdapter, type ProviderTimeouts, type TargetSpec } from '../provider-adapter.js';
 import { buildGenerateContentBody } from './build-request.js';
 import { buildBatchEmbedBody, EMBED_BATCH_SIZE, embeddingTexts, embedOptions, parseBatchEmbed, toBase64Floats } from './embeddings.js';
 import { parseGeminiError, readGoogleErrorText } from './parse-error.js';
@@ -67,7 +67,7 @@ export class GeminiAdapter implements ProviderAdapter {
       throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
     }
     const sse = withTransportErrors(parseSseStream(response.body), context.signal);
-    const events = await openGeminiStream(sse, { ...this.parseContext, request, fallback });
+    const events = await openGeminiStream(sse, { ...this.parseContext, promptTokens: promptTokensOf(request, context), fallback });
     return { kind: 'stream', events };
   }
 

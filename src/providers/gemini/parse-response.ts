@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CanonicalChoice, CanonicalRequest, CanonicalResponse, FinishReason, ReasoningBlock, ToolCall, Usage } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
-import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
+import { countTextTokens, estimatedUsage, promptTokenCounter } from '../../usage/token-estimate.js';
 import { parseGeminiError, readGoogleError } from './parse-error.js';
 import { badResponse } from '../classify-status.js';
 
@@ -118,9 +118,6 @@ export function toolCallId(call: NonNullable<GeminiPart['functionCall']>, index:
   return call.id ?? `call_${index}`;
 }
 
-export function estimateUsage(request: CanonicalRequest, outputText: string): Usage {
-  return { inputTokens: estimatePromptTokens(request), outputTokens: countTextTokens(outputText), estimated: true };
-}
 
 function decodeCandidate(candidate: GeminiCandidate, position: number): CanonicalChoice {
   let text = '';
@@ -155,7 +152,7 @@ export function parseGenerateContent(text: string, context: ParseContext, reques
   const choices = candidates.map(decodeCandidate);
   const usage =
     decodeUsage(body.usageMetadata) ??
-    estimateUsage(request, choices.map((choice) => (choice.content ?? '') + (choice.toolCalls ?? []).map((call) => call.arguments).join('')).join(''));
+    estimatedUsage(promptTokenCounter(request), choices.map((choice) => (choice.content ?? '') + (choice.toolCalls ?? []).map((call) => call.arguments).join('')).join(''));
   return {
     id: body.responseId ?? fallback.id,
     model: body.modelVersion ?? fallback.model,

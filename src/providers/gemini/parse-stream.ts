@@ -1,10 +1,12 @@
-import type { CanonicalRequest, StreamEvent, Usage } from '../../core/canonical.js';
+import type { StreamEvent, Usage } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import type { SseEvent } from '../../upstream/sse-parser.js';
-import { badResponse, decodeFinishReason, decodeUsage, estimateUsage, readGeminiResponse, toolCallId, type GeminiResponse, type ParseContext } from './parse-response.js';
+import { estimatedUsage } from '../../usage/token-estimate.js';
+import { badResponse, decodeFinishReason, decodeUsage, readGeminiResponse, toolCallId, type GeminiResponse, type ParseContext } from './parse-response.js';
 
 export interface GeminiStreamOptions extends ParseContext {
-  request: CanonicalRequest;
+  /** The prompt's token count for usage the provider does not report; never the request (AttemptContext.promptTokens). */
+  promptTokens: () => number;
   /** id and model for the `start` event when Google names neither. */
   fallback: { id: string; model: string };
 }
@@ -43,7 +45,7 @@ async function* translate(first: GeminiResponse, rest: AsyncIterator<SseEvent>, 
   const candidates = new Map<number, CandidateState>();
   let usage: Usage | undefined;
   let outputText = '';
-  const currentUsage = () => usage ?? estimateUsage(options.request, outputText);
+  const currentUsage = () => usage ?? estimatedUsage(options.promptTokens, outputText);
 
   function* eventsOf(chunk: GeminiResponse): Generator<StreamEvent> {
     usage = decodeUsage(chunk.usageMetadata) ?? usage;

@@ -1,14 +1,14 @@
 import type { Agent } from 'undici';
 import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
-import { countEmbeddingInputTokens } from '../../usage/token-estimate.js';
+import { countEmbeddingInputTokens, estimatedUsage, promptTokenCounter } from '../../usage/token-estimate.js';
 import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
 import { parseSseStream } from '../../upstream/sse-parser.js';
-import type { AttemptContext, ChatOutcome, ProviderAdapter, ProviderTimeouts, TargetSpec } from '../provider-adapter.js';
+import { promptTokensOf, type AttemptContext, type ChatOutcome, type ProviderAdapter, type ProviderTimeouts, type TargetSpec } from '../provider-adapter.js';
 import { buildChatBody, buildEmbeddingsBody, OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
 import { badResponse, parseChatResponse, parseEmbeddingsResponse, readChatUsage } from './parse-response.js';
-import { estimateUsage, parseOpenAIStream } from './parse-stream.js';
+import { parseOpenAIStream } from './parse-stream.js';
 import type { OpenAIWireProfile } from './wire-profile.js';
 
 /** The upstream calls an OpenAI-speaking server offers. */
@@ -81,7 +81,8 @@ export class OpenAIAdapter implements ProviderAdapter {
     const sse = withTransportErrors(parseSseStream(response.body), context.signal);
     const events = parseOpenAIStream(sse, {
       provider: this.name,
-      request,
+      streamUsage: request.streamUsage,
+      promptTokens: promptTokensOf(request, context),
       passthrough,
       secrets: this.secrets,
     });
@@ -102,7 +103,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       }
     }
     const { response: parsed, usageMissing } = parseChatResponse(text, this.name);
-    if (usageMissing) parsed.usage = estimateUsage(request, parsed.choices.map((choice) => choice.content ?? '').join(''));
+    if (usageMissing) parsed.usage = estimatedUsage(promptTokenCounter(request), parsed.choices.map((choice) => choice.content ?? '').join(''));
     return { kind: 'response', usage: parsed.usage, response: () => parsed, ...(usageMissing ? {} : { raw }) };
   }
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { CanonicalRequest, StreamEvent, Usage } from '../../core/canonical.js';
+import type { StreamEvent, Usage } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import type { SseEvent } from '../../upstream/sse-parser.js';
-import { countTextTokens, estimatePromptTokens } from '../../usage/token-estimate.js';
+import { estimatedUsage } from '../../usage/token-estimate.js';
 import { OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
 import { badResponse, decodeFinishReason, parseUpstreamJson, parseUsage } from './parse-response.js';
@@ -41,7 +41,10 @@ const chunkSchema = z.looseObject({
 
 export interface OpenAIStreamOptions {
   provider: string;
-  request: CanonicalRequest;
+  /** The client asked for a usage chunk. */
+  streamUsage: boolean;
+  /** The prompt's token count for usage the provider does not report; never the request (AttemptContext.promptTokens). */
+  promptTokens: () => number;
   /** Forward each chunk unchanged to an OpenAI-dialect client instead of re-encoding it. */
   passthrough: boolean;
   secrets: readonly string[];
@@ -53,7 +56,7 @@ export interface OpenAIStreamOptions {
  * usage upstream). If the stream ends without usage, usage is estimated with the tokenizer.
  */
 export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, options: OpenAIStreamOptions): AsyncGenerator<StreamEvent> {
-  const { provider, request, passthrough } = options;
+  const { provider, passthrough, streamUsage, promptTokens } = options;
   let started = false;
   let usage: Usage | undefined;
   let outputText = '';
@@ -88,8 +91,8 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
         else openChoices.add(choice.index);
         if (!passthrough) yield* choiceEvents(choice);
       }
-      if (passthrough && (choices.length > 0 || (chunkUsage !== undefined && request.streamUsage))) {
-        if (chunkUsage !== undefined && request.streamUsage) usageForwarded = true;
+      if (passthrough && (choices.length > 0 || (chunkUsage !== undefined && streamUsage))) {
+        if (chunkUsage !== undefined && streamUsage) usageForwarded = true;
         yield { type: 'raw', dialect: OPENAI_WIRE_DIALECT, data: sse.data };
       }
       if (chunkUsage) usage = chunkUsage;
@@ -100,10 +103,10 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
     }
   } catch (error) {
     // Bill what was generated before the failure; the caller still receives the error after this.
-    yield { type: 'usage', usage: usage ?? estimateUsage(request, outputText) };
+    yield { type: 'usage', usage: usage ?? estimatedUsage(promptTokens, outputText) };
     throw error;
   }
-  yield usage ? { type: 'usage', usage, inRaw: usageForwarded } : { type: 'usage', usage: estimateUsage(request, outputText) };
+  yield usage ? { type: 'usage', usage, inRaw: usageForwarded } : { type: 'usage', usage: estimatedUsage(promptTokens, outputText) };
 }
 
 function* choiceEvents(choice: NonNullable<z.output<typeof chunkSchema>['choices']>[number]): Generator<StreamEvent> {
@@ -123,6 +126,3 @@ function* choiceEvents(choice: NonNullable<z.output<typeof chunkSchema>['choices
   if (choice.finish_reason) yield { type: 'finish', index: choice.index, reason: decodeFinishReason(choice.finish_reason) };
 }
 
-export function estimateUsage(request: CanonicalRequest, outputText: string): Usage {
-  return { inputTokens: estimatePromptTokens(request), outputTokens: countTextTokens(outputText), estimated: true };
-}
