@@ -275,7 +275,7 @@ export class GatewayServer {
     return match.handler(env, exchange, match.param);
   }
 
-  /** Not async: a stream's reply returns the writer's promise, so no frame of ours waits with it. */
+  /** A whole (non-streaming) reply: headers, the settle the ledger may ask to wait for, then the body. */
   private async writeBody(response: ServerResponse, reply: Reply): Promise<void> {
     // A known length avoids chunked framing (one write instead of size lines and a terminator).
     const body = reply.body ?? '';
