@@ -8,7 +8,8 @@ import type { Runtime } from './runtime.js';
 
 /**
  * `POST /v1/messages/count_tokens`: the prompt's tokens by the gateway's tokenizer (exact for the
- * GPT-4o family, an approximation for others; see docs/architecture.md). No upstream call is made.
+ * GPT-4o family, an approximation for others; texts past 256 K characters are scaled from their
+ * head: see docs/architecture.md). No upstream call is made.
  */
 export async function handleCountTokens(runtime: Runtime, exchange: Exchange): Promise<Reply> {
   const scope = new RequestScope(exchange, 'other', ANTHROPIC_MESSAGES_DIALECT);

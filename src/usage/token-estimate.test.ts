@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { countTokens as libraryCount } from 'gpt-tokenizer/encoding/o200k_base';
-import { countTextTokens, decodeTokens, encodeText, estimatePromptTokens, tokenizerLoaded } from './token-estimate.js';
+import { countTextTokens, decodeTokens, encodeText, estimatePromptTokens, EXACT_COUNT_CHARS, tokenizerLoaded } from './token-estimate.js';
 
 // Runs in its own process (node --test), so nothing else has counted tokens yet.
 test('the tokenizer is built on first use only, and counts exactly', () => {
@@ -22,4 +22,17 @@ test('prompt estimates go through the same tokenizer (and the count cache) exact
   // Twice: the second answer comes from the prompt-text cache.
   assert.equal(estimatePromptTokens(request as Parameters<typeof estimatePromptTokens>[0]), expected);
   assert.equal(estimatePromptTokens(request as Parameters<typeof estimatePromptTokens>[0]), expected);
+});
+
+test('a text past EXACT_COUNT_CHARS is counted on its head and scaled by length, close to the exact count', () => {
+  let prose = '';
+  for (let paragraph = 0; prose.length < 3 * EXACT_COUNT_CHARS; paragraph += 1) {
+    prose += `Paragraph ${paragraph}: the supplier shall deliver the goods to the buyer's warehouse within ${paragraph % 30} days, unless agreed otherwise in writing. `;
+  }
+  const head = libraryCount(prose.slice(0, EXACT_COUNT_CHARS));
+  assert.equal(countTextTokens(prose), Math.ceil((head * prose.length) / EXACT_COUNT_CHARS));
+  const exact = libraryCount(prose);
+  assert.ok(Math.abs(countTextTokens(prose) - exact) / exact < 0.02, `${countTextTokens(prose)} against ${exact}`);
+  // At the bound itself the count is exact.
+  assert.equal(countTextTokens(prose.slice(0, EXACT_COUNT_CHARS)), head);
 });
