@@ -115,4 +115,3 @@ function classify(error: unknown, provider: string): unknown {
   if (error.truncated) return new GatewayError('BB_UPSTREAM_CONNECT', `Provider "${provider}" ended the stream in the middle of an event.`);
   return badResponse(provider, error.message);
 }
-

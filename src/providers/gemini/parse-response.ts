@@ -118,7 +118,6 @@ export function toolCallId(call: NonNullable<GeminiPart['functionCall']>, index:
   return call.id ?? `call_${index}`;
 }
 
-
 function decodeCandidate(candidate: GeminiCandidate, position: number): CanonicalChoice {
   let text = '';
   let sawText = false;

@@ -125,4 +125,3 @@ function* choiceEvents(choice: NonNullable<z.output<typeof chunkSchema>['choices
   }
   if (choice.finish_reason) yield { type: 'finish', index: choice.index, reason: decodeFinishReason(choice.finish_reason) };
 }
-
