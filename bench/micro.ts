@@ -8,7 +8,7 @@ import { createPriceLookup } from '../src/usage/pricing/price-lookup.js';
 import { decodeChatRequest } from '../src/dialects/openai-chat/decode.js';
 import { parseChatResponse } from '../src/providers/openai/parse-response.js';
 import { SseParser } from '../src/upstream/sse-parser.js';
-import { estimatePromptTokens } from '../src/usage/token-estimate.js';
+import { countTextTokens, estimatePromptTokens } from '../src/usage/token-estimate.js';
 import { configuredNames, GatewayMetrics } from '../src/telemetry/metrics.js';
 import { syntheticRecord } from '../src/telemetry/metrics-test-records.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -138,6 +138,11 @@ export async function runMicroBenchmarks(budgetMs: number): Promise<Record<strin
         serial += 1;
         return estimatePromptTokens({ ...request, messages: request.messages.map((message) => ({ ...message, content: `${serial} ${String(message.content)}` })) });
       }, budgetMs);
+    })(),
+    // The tokenizer itself on 4 KB of prose never seen (a count per call; the prompt cache is not involved).
+    token_count_4kb_prose: (() => {
+      let serial = 0;
+      return measure(() => countTextTokens(`${(serial += 1)} ${PROMPT_4KB_CLEAN}`), budgetMs);
     })(),
     decode_openai_chat_request: measure(() => decodeChatRequest(CHAT_BODY), budgetMs),
     parse_openai_chat_response: measure(() => parseChatResponse(COMPLETION_TEXT, 'bench'), budgetMs),
