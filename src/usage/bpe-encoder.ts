@@ -9,6 +9,8 @@ export interface TokenEncoding {
 }
 
 const utf8 = new TextEncoder();
+/** The scratch buffer's usual size: pieces are words, numbers and runs of punctuation or spaces. */
+const KEPT_SCRATCH_BYTES = 4_096;
 /** Keeps a leading byte order mark: it is part of the text (TextDecoder drops it by default). */
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -20,7 +22,7 @@ const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
  */
 export class BpeEncoder implements TokenEncoding {
   /** The current piece's UTF-8 bytes. Encoding is synchronous, so one buffer serves every call. */
-  private scratch = new Uint8Array(256);
+  private scratch = new Uint8Array(KEPT_SCRATCH_BYTES);
   private readonly split: RegExp;
 
   constructor(
@@ -80,9 +82,16 @@ export class BpeEncoder implements TokenEncoding {
     return count;
   }
 
-  /** Writes the piece's UTF-8 into the scratch buffer (a lone surrogate as U+FFFD, as TextEncoder does). */
+  /**
+   * Writes the piece's UTF-8 into the scratch buffer (a lone surrogate as U+FFFD, as TextEncoder
+   * does). The buffer grows for a long piece and goes back to its usual size for the next one,
+   * so one huge prompt does not leave megabytes behind.
+   */
   private pieceBytes(piece: string): number {
-    if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3);
+    const needed = piece.length * 3;
+    if (this.scratch.length < needed || (this.scratch.length > KEPT_SCRATCH_BYTES && needed <= KEPT_SCRATCH_BYTES)) {
+      this.scratch = new Uint8Array(Math.max(needed, KEPT_SCRATCH_BYTES));
+    }
     const scratch = this.scratch;
     for (let at = 0; at < piece.length; at += 1) {
       const code = piece.charCodeAt(at);

@@ -77,10 +77,27 @@ function rankOrNone(vocabulary: BpeVocabulary, bytes: Uint8Array, start: number,
   return rank === -1 ? NONE : rank;
 }
 
-let next = new Int32Array(0);
-let previous = new Int32Array(0);
-let pairRanks = new Int32Array(0);
-let heap = new Float64Array(0);
+interface HeapWork {
+  next: Int32Array;
+  previous: Int32Array;
+  pairRanks: Int32Array;
+  heap: Float64Array;
+}
+
+/**
+ * Work arrays are kept between calls up to this piece length (about 100 KB in all); a longer piece
+ * gets its own, freed with it, so one huge prompt does not leave megabytes behind.
+ */
+const KEPT_HEAP_LENGTH = 4_096;
+let keptWork: HeapWork | undefined;
+
+function heapWork(length: number): HeapWork {
+  return length <= KEPT_HEAP_LENGTH ? (keptWork ??= newHeapWork(KEPT_HEAP_LENGTH)) : newHeapWork(length);
+}
+
+function newHeapWork(length: number): HeapWork {
+  return { next: new Int32Array(length + 1), previous: new Int32Array(length + 1), pairRanks: new Int32Array(length + 1), heap: new Float64Array(3 * length + 1) };
+}
 
 /**
  * The same merge order with a heap. Parts form a linked list over their start offsets (`next`,
@@ -89,12 +106,7 @@ let heap = new Float64Array(0);
  * still has that rank: a part's pair only ever grows rightwards, so its rank never repeats.
  */
 export function mergeByHeap(vocabulary: BpeVocabulary, bytes: Uint8Array, length: number, out: number[] | undefined): number {
-  if (next.length < length + 1) {
-    next = new Int32Array(length + 1);
-    previous = new Int32Array(length + 1);
-    pairRanks = new Int32Array(length + 1);
-    heap = new Float64Array(3 * length + 1);
-  }
+  const { next, previous, pairRanks, heap } = heapWork(length);
   let heapSize = 0;
   const push = (key: number): void => {
     let at = heapSize++;
