@@ -16,14 +16,13 @@ import {
   type OpenAIMessage,
 } from './request-schema.js';
 import { OPENAI_CHAT_DIALECT } from '../../core/dialect-names.js';
+import { plainChatRequest } from './request-fast-path.js';
 
 export const OPENAI_DIALECT = OPENAI_CHAT_DIALECT;
 
 /** Validates an OpenAI chat body and maps it to canonical form, keeping the body as the source. */
 export function decodeChatRequest(body: unknown): CanonicalRequest {
-  const parsed = chatRequestSchema.safeParse(body);
-  if (!parsed.success) throw invalidRequest(parsed.error);
-  const input = parsed.data;
+  const input = plainChatRequest(body) ?? parseWithSchema(body);
   const request: CanonicalRequest = {
     model: input.model,
     messages: input.messages.map(decodeMessage),
@@ -38,7 +37,8 @@ export function decodeChatRequest(body: unknown): CanonicalRequest {
   if (input.temperature != null) request.temperature = input.temperature;
   if (input.top_p != null) request.topP = input.top_p;
   if (input.n != null) request.n = input.n;
-  if (input.stop != null) request.stop = typeof input.stop === 'string' ? [input.stop] : input.stop;
+  // A copy: the array may be the client's own body, which is kept as the request's source.
+  if (input.stop != null) request.stop = typeof input.stop === 'string' ? [input.stop] : input.stop.slice();
   if (input.seed != null) request.seed = input.seed;
   if (input.presence_penalty != null) request.presencePenalty = input.presence_penalty;
   if (input.frequency_penalty != null) request.frequencyPenalty = input.frequency_penalty;
@@ -50,6 +50,12 @@ export function decodeChatRequest(body: unknown): CanonicalRequest {
   if (input.user !== undefined) request.user = input.user;
   if (input.metadata) request.metadata = input.metadata;
   return request;
+}
+
+function parseWithSchema(body: unknown): OpenAIChatRequest {
+  const parsed = chatRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidRequest(parsed.error);
+  return parsed.data;
 }
 
 export function decodeEmbeddingsRequest(body: unknown): EmbeddingsRequest {
