@@ -1,6 +1,6 @@
 /**
  * `npm run bench:profile [-- --seconds 8] [-- --connections 50] [-- --redis] [-- --cpu-prof] [-- --extra-yaml 'ledger: { enabled: false }']`:
- * CPU microseconds per request (from /proc, the system pinned to CPU 0, load and upstream on CPU 1)
+ * CPU microseconds per request (from /proc, the system pinned to CPU 0, the upstream on CPU 1)
  * for the baseline proxy and Breakerbox under the same fixed autocannon load. CPU time per request
  * is steadier than req/s on a noisy 2-core machine, so this is the number to compare before and
  * after a hot-path change. With --cpu-prof, Breakerbox writes a V8 CPU profile and the top
