@@ -55,7 +55,7 @@ interface StreamSpec {
 function streamSpec(body: string): StreamSpec | undefined {
   if (!body.includes('"stream":true')) return undefined;
   const parsed = JSON.parse(body) as { bench?: { chunks?: number; interval_ms?: number }; stream_options?: { include_usage?: boolean } };
-  return { chunks: parsed.bench?.chunks ?? 20, intervalMs: parsed.bench?.interval_ms ?? 10, usage: parsed.stream_options?.include_usage === true };
+  return { chunks: parsed.bench?.chunks ?? 5, intervalMs: parsed.bench?.interval_ms ?? 10, usage: parsed.stream_options?.include_usage === true };
 }
 
 const server = createServer((request, response) => {
