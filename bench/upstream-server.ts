@@ -1,7 +1,8 @@
 /**
  * The benchmark's upstream: a fast OpenAI-compatible server in its own process. Non-streaming
  * answers are one precomputed ~600-byte chat.completion; streams send `bench.chunks` chunks
- * `bench.interval_ms` apart (fields of the request body, which every proxy forwards unchanged).
+ * `bench.interval_ms` apart (fields of the request body; a proxy that drops fields it does not
+ * know, as Portkey does, gets the defaults: 5 chunks 10 ms apart).
  * Prints `READY <url>` when listening. Loopback only.
  */
 import { createServer } from 'node:http';
