@@ -113,9 +113,15 @@ async function main(): Promise<void> {
 
     const breakerbox = targets.find((target) => target.name === 'breakerbox') as Target;
     const fallback = await fallbackLatency(breakerbox, PLAN.latencyCount);
+    // The guards' cost against a gateway of the same age and history, not against the one warmed
+    // by the whole run (a process that has served much more runs the same request faster).
     const guarded = await startBreakerbox(upstream.url, PROXY_CPU, workDir, undefined, { guards: true });
     services.push(guarded);
-    const guards = await guardLatency(breakerbox, { ...breakerbox, name: 'breakerbox-guards', url: guarded.url }, PLAN.latencyCount);
+    const unguarded = await startBreakerbox(upstream.url, PROXY_CPU, workDir, undefined, { name: 'breakerbox-unguarded' });
+    services.push(unguarded);
+    const guards = await guardLatency({ ...breakerbox, name: 'breakerbox-unguarded', url: unguarded.url }, { ...breakerbox, name: 'breakerbox-guards', url: guarded.url }, PLAN.latencyCount, PLAN.kneeDurationS);
+    // Stopped at once: the memory runs below should not share the CPU with them.
+    await Promise.all([guarded.stop(), unguarded.stop()]);
 
     for (const target of targets.filter((entry) => entry.name === 'breakerbox' || entry.name === 'baseline')) {
       log(`highest throughput with p99 < 20 ms: ${target.name}`);
@@ -210,14 +216,18 @@ async function fallbackLatency(breakerbox: Target, count: number): Promise<Bench
 }
 
 /** A 4 KB prompt (prose, no personal data) through Breakerbox without and with guardrails, interleaved. */
-async function guardLatency(plain: Target, guarded: Target, count: number): Promise<BenchResults['guards']> {
+async function guardLatency(plain: Target, guarded: Target, count: number, warmS: number): Promise<BenchResults['guards']> {
   log('latency with guardrails on a 4 KB prompt');
   const prose = 'The shipment left the warehouse on Monday and should reach the depot by Thursday, weather permitting. ';
   const prompt = prose.repeat(Math.ceil(4096 / prose.length)).slice(0, 4096);
   const body = () => JSON.stringify({ model: 'bench', max_tokens: 256, messages: [{ role: 'user', content: prompt }] });
   const withoutGuards: Target = { ...plain, body };
   const withGuards: Target = { ...guarded, body };
-  await sequentialLatency(withGuards, 20);
+  // Both fresh and warmed alike: measured after 20 requests against the gateway warmed by the
+  // whole run, the guards' added p50 came out at 280-580 µs; two fresh gateways warmed the same
+  // way put it at 13-130 µs (29 November).
+  await throughput(withoutGuards, 16, warmS);
+  await throughput(withGuards, 16, warmS);
   const off: number[] = [];
   const on: number[] = [];
   for (let block = 0; block < 5; block += 1) {
