@@ -134,6 +134,15 @@ async function main(): Promise<void> {
       });
       services.push(redisGateway);
       systems.push([{ name: 'redis', url: redisGateway.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') }, redisGateway.pid]);
+      if (args.compare) {
+        const otherRedis = await startBreakerbox(upstream.url, 0, workDir, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+          name: 'compare-redis',
+          root: args.compare,
+          extraYaml: args['extra-yaml'] ? `${args['extra-yaml']}\n` : '',
+        });
+        services.push(otherRedis);
+        systems.push([{ name: 'compare-redis', url: otherRedis.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') }, otherRedis.pid]);
+      }
     }
     for (const [target] of systems) await throughput(target, 50, 1);
     for (let round = 0; round < Number(args.rounds); round += 1) {
