@@ -78,11 +78,28 @@ export interface InsertOptions {
    * (SQLite, when every earlier row is folded); otherwise the rollup job folds them later.
    */
   foldRollups?: boolean;
-  /**
-   * Each row as JSON, in order, when the caller has it (the ledger's outbox text): a writer on
-   * another thread takes these instead of a copy of the objects. Ignored by the others.
-   */
-  rowTexts?: readonly string[];
+}
+
+/**
+ * The code of the error a row-text insert fails with when a text is not a ledger row's JSON: a
+ * data error (the shipper sets the culprit aside), not an outage.
+ */
+export const UNREADABLE_ROW_CODE = 'LEDGER_ROW_UNREADABLE';
+
+/** Rows from their JSON texts; a text that is not a JSON object with a text `request_id` fails them all. */
+export function parseRowTexts(texts: readonly string[]): LedgerRow[] {
+  return texts.map((text, index) => {
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch {
+      row = undefined;
+    }
+    if (typeof row !== 'object' || row === null || typeof (row as { request_id?: unknown }).request_id !== 'string') {
+      throw Object.assign(new Error(`ledger row ${index + 1} of ${texts.length} is not a ledger row's JSON`), { code: UNREADABLE_ROW_CODE });
+    }
+    return row as LedgerRow;
+  });
 }
 
 /** The ledger's write side. Reads and rollups belong to the analytics queries. */
@@ -92,6 +109,13 @@ export interface LedgerRepository {
    * outbox replay never duplicates. Resolves to the number of rows actually inserted.
    */
   insertRequests(rows: readonly LedgerRow[], options?: InsertOptions): Promise<number>;
+  /**
+   * Present where the store takes rows as their JSON text and parses them off the event loop (an
+   * SQLite file: its writer thread). The ledger then ships its outbox's texts as they are and
+   * keeps no parsed copies. A text that is not a row's JSON fails the batch with
+   * `UNREADABLE_ROW_CODE`.
+   */
+  insertRowTexts?: ((texts: readonly string[], options?: InsertOptions) => Promise<number>) | undefined;
   /** Deletes rows that started before `cutoffMs` (epoch ms), in chunks; resolves to how many. */
   deleteOlderThan(cutoffMs: number): Promise<number>;
   /** Clears prompt and answer text from rows that started before the cutoff; the rows stay. */

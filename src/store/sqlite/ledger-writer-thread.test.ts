@@ -8,7 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { isDataError } from '../../usage/ledger/shipper.js';
 import { ledgerRow } from '../ledger.contract.js';
-import type { LedgerRow } from '../ledger-records.js';
+import { UNREADABLE_ROW_CODE, type LedgerRow } from '../ledger-records.js';
 import { openRecordStore } from '../open-store.js';
 import type { RecordStore } from '../record-store.js';
 import { LedgerWriterThread } from './ledger-writer-thread.js';
@@ -110,6 +110,22 @@ test('rows handed over as their JSON are stored exactly as rows handed over as o
     assert.ok(asObject && asText);
     assert.deepEqual({ ...asText, seq: 0 }, { ...asObject, seq: 0 });
     assert.equal(asText.request_body, full.request_body);
+  }));
+
+test('texts that are not ledger rows fail their batch with the unreadable-row code, a data error; the thread goes on', () =>
+  withThread(async (thread, store) => {
+    for (const bad of ['{"request_id":"cut', 'null', '[]', '{"requestId":"a record, not a row"}', '{"request_id":7}']) {
+      const failure = await thread.insert({ texts: [JSON.stringify(ledgerRow('req-ok')), bad] }, true).then(
+        () => assert.fail(`accepted ${bad}`),
+        (error: unknown) => error,
+      );
+      assert.equal((failure as { code?: unknown }).code, UNREADABLE_ROW_CODE, bad);
+      assert.match((failure as Error).message, /ledger row 2 of 2 is not a ledger row's JSON/);
+      assert.equal(isDataError(failure), true);
+    }
+    assert.equal(await store.ledger.countRequests(), 0, 'no batch with an unreadable text stored anything');
+    assert.equal(await store.ledger.insertRowTexts?.([JSON.stringify(ledgerRow('req-ok'))]), 1);
+    assert.equal(await store.ledger.countRequestId('req-ok'), 1);
   }));
 
 test('a batch that cannot be handed to the thread fails alone; the thread goes on', () =>

@@ -2,7 +2,7 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import type { LedgerRow } from '../ledger-records.js';
+import { parseRowTexts } from '../ledger-records.js';
 import { prepareLedgerInsert } from './ledger-insert.js';
 import type { WriterReply, WriterRequest } from './ledger-writer-thread.js';
 
@@ -41,7 +41,7 @@ if (port === null) throw new Error('ledger-writer-worker runs only as a worker t
 port.on('message', (request: WriterRequest) => {
   let reply: WriterReply;
   try {
-    const rows = request.texts === undefined ? request.rows : request.texts.map((text) => JSON.parse(text) as LedgerRow);
+    const rows = request.texts === undefined ? request.rows : parseRowTexts(request.texts);
     reply = { id: request.id, inserted: insert(rows, request.fold) };
   } catch (error) {
     const { message, code } = error as { message?: unknown; code?: unknown };

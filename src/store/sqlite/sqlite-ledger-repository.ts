@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { KyselyLedgerRepository } from '../kysely/ledger-repository.js';
 import type { Database } from '../kysely/tables.js';
-import type { InsertOptions, LedgerRow } from '../ledger-records.js';
+import type { InsertOptions, LedgerRepository, LedgerRow } from '../ledger-records.js';
 import { prepareLedgerInsert, type LedgerInsert } from './ledger-insert.js';
 import { LedgerWriterThread } from './ledger-writer-thread.js';
 
@@ -18,6 +18,8 @@ import { LedgerWriterThread } from './ledger-writer-thread.js';
 export class SqliteLedgerRepository extends KyselyLedgerRepository {
   private readonly inline: LedgerInsert | undefined;
   private readonly thread: LedgerWriterThread | undefined;
+  /** Only with a writer thread: an in-memory database inserts objects on the event loop. */
+  readonly insertRowTexts: LedgerRepository['insertRowTexts'];
 
   constructor(
     private readonly kysely: Kysely<Database>,
@@ -25,13 +27,17 @@ export class SqliteLedgerRepository extends KyselyLedgerRepository {
   ) {
     super(kysely);
     if (file.memory) this.inline = prepareLedgerInsert(file);
-    else this.thread = new LedgerWriterThread(file.name);
+    else {
+      const thread = new LedgerWriterThread(file.name);
+      this.thread = thread;
+      this.insertRowTexts = async (texts, options = {}) => (texts.length === 0 ? 0 : thread.insert({ texts }, options.foldRollups === true));
+    }
   }
 
   override async insertRequests(rows: readonly LedgerRow[], options: InsertOptions = {}): Promise<number> {
     if (rows.length === 0) return 0;
     const fold = options.foldRollups === true;
-    if (this.thread !== undefined) return this.thread.insert(options.rowTexts?.length === rows.length ? { texts: options.rowTexts } : { rows }, fold);
+    if (this.thread !== undefined) return this.thread.insert({ rows }, fold);
     const insert = this.inline as LedgerInsert;
     // On the query builder's one connection (its lock held), so the transaction can never
     // interleave with one of the query builder's, which would make these rows part of it.

@@ -104,3 +104,16 @@ export function ledgerRowFromOutbox(text: string): LedgerRow {
   if (typeof parsed.requestId === 'string') return toLedgerRow(parsed as RequestRecord);
   throw new Error('not a ledger row or request record');
 }
+
+/** How a row's JSON starts: `toLedgerRow` puts the request id, a string, first. */
+const ROW_TEXT_START = '{"request_id":"';
+
+/**
+ * The outbox text as a row's JSON, for a store that parses rows on its own thread: as it is
+ * when it already is one (nothing parsed here), else an older version's record made a row.
+ * Throws on text that is neither, which the shipper sets aside. A text that only starts like a
+ * row is the store's to refuse (it fails with the unreadable-row code, a data error).
+ */
+export function ledgerRowText(text: string): string {
+  return text.startsWith(ROW_TEXT_START) ? text : JSON.stringify(ledgerRowFromOutbox(text));
+}

@@ -5,7 +5,7 @@ import type { RecordStore } from '../../store/record-store.js';
 import { toLedgerRow } from './ledger-row.js';
 import { discardOutbox, openOutboxes, resolveOutboxPath } from './outbox-files.js';
 import { MemoryOutbox, type Outbox } from './outbox.js';
-import { Shipper, type LedgerLog } from './shipper.js';
+import { Shipper, type LedgerLog, type LedgerSink, type LedgerTextSink } from './shipper.js';
 
 /** The running ledger writer, as the gateway (and tests) see it. */
 export interface Ledger {
@@ -43,7 +43,13 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog, 
   const settings = config.ledger;
   if (!settings.enabled) return DISABLED;
   const path = resolveOutboxPath(config);
-  const { own, adopted, busyPath } = openOutboxes(path, settings.outbox_path !== undefined);
+  // A store that parses row texts on its own thread gets the outbox's texts read back from the
+  // file; one that takes objects gets the rows this process kept in memory.
+  const insertTexts = store.ledger.insertRowTexts?.bind(store.ledger);
+  const sink: LedgerSink | LedgerTextSink = insertTexts
+    ? { texts: (texts) => insertTexts(texts, { foldRollups: foldRollups() }) }
+    : (rows) => store.ledger.insertRequests(rows, { foldRollups: foldRollups() });
+  const { own, adopted, busyPath } = openOutboxes(path, settings.outbox_path !== undefined, insertTexts ? { hotCapacity: 0 } : {});
   if (busyPath !== undefined) log.info({ busy: busyPath, outbox: own.path }, 'ledger: the outbox file is held by another process; using a file of this process');
   const storeInMemory = config.store.driver === 'sqlite' && (config.store.path === ':memory:' || config.store.path === '');
   if (own.path === ':memory:' && !storeInMemory) log.warn({}, 'ledger: the outbox is in memory: records waiting for the store are lost on a crash');
@@ -51,7 +57,7 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog, 
   const shipper = new Shipper(
     [own, memory],
     adopted,
-    async (rows, texts) => store.ledger.insertRequests(rows, { foldRollups: foldRollups(), rowTexts: texts }),
+    sink,
     { flushMs: settings.flush_ms, batchSize: settings.batch_size, retryMaxMs: settings.retry_max_ms, log },
     (source) => discardOutbox(source as Outbox),
   );

@@ -34,19 +34,19 @@ let fallbacks = 0;
  * Opens the outbox at `path`. When it is held by another process (or another gateway in this one)
  * and the path was not configured explicitly, falls back to `<path>.<pid>-<n>`: several gateways
  * sharing one folder each get a file. Fallback files left by dead processes are adopted: their
- * records ship to this store and the file is deleted once empty.
+ * records ship to this store and the file is deleted once empty. `hotCapacity`: see Outbox.open.
  */
-export function openOutboxes(path: string, explicit: boolean): OpenedOutboxes {
-  if (path === ':memory:') return { own: Outbox.open(path), adopted: [] };
+export function openOutboxes(path: string, explicit: boolean, options: { hotCapacity?: number } = {}): OpenedOutboxes {
+  if (path === ':memory:') return { own: Outbox.open(path, options), adopted: [] };
   let own: Outbox;
   let busyPath: string | undefined;
   try {
-    own = Outbox.open(path);
+    own = Outbox.open(path, options);
   } catch (error) {
     if (!(error instanceof OutboxBusyError) || explicit) throw error;
     busyPath = path;
     fallbacks += 1;
-    own = Outbox.open(`${path}.${process.pid}-${fallbacks}`);
+    own = Outbox.open(`${path}.${process.pid}-${fallbacks}`, options);
   }
   return { own, adopted: adoptOrphans(path, own.path), ...(busyPath !== undefined ? { busyPath } : {}) };
 }

@@ -5,8 +5,8 @@ import type { LedgerRow } from '../../store/ledger-records.js';
 
 /**
  * One waiting record: its outbox sequence number and the record as JSON and, for a row this
- * process appended, the row itself too (the shipper need not parse the text, and a writer on
- * another thread can take the text instead of a copy of the object).
+ * process appended and kept in memory, the row itself too (a shipper to a store that takes
+ * objects need not parse the text).
  */
 export type OutboxEntry = { seq: number; record: string; row?: LedgerRow } | { seq: number; record?: undefined; row: LedgerRow };
 
@@ -84,7 +84,10 @@ export class Outbox {
 
   /**
    * Opens (creating folder and file if needed) and locks an outbox; `:memory:` for tests only.
-   * `hotCapacity`: how many appended rows to keep in memory for the shipper.
+   * `hotCapacity`: how many appended rows to keep in memory for the shipper; 0 when the store
+   * takes texts: reading a batch back from the file costs less than keeping every row and its
+   * text alive until shipped (they outlive a young-generation collection or two, so the garbage
+   * collector copies them and later sweeps them from the old generation).
    */
   static open(path: string, options: { hotCapacity?: number } = {}): Outbox {
     const memory = path === ':memory:';

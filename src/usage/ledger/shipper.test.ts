@@ -67,25 +67,56 @@ describe('ledger shipper', () => {
     }
   });
 
-  it('hands over the outbox text of rows appended by this process, and no text when a batch holds file-only records', async () => {
-    const outbox = Outbox.open(':memory:');
-    const calls: Array<{ ids: string[]; texts: string[] | undefined }> = [];
-    const sink = async (rows: LedgerRow[], texts?: string[]) => void calls.push({ ids: rows.map((row) => row.request_id), texts });
-    const shipper = new Shipper([outbox], [], sink, options(recordingLog(), { flushMs: 10_000 }));
+  it('gives a text sink the outbox texts as stored: rows as they are, older records made rows, neither set aside', async () => {
+    const outbox = Outbox.open(':memory:', { hotCapacity: 0 });
+    const calls: string[][] = [];
+    const shipper = new Shipper([outbox], [], { texts: async (texts: string[]) => void calls.push(texts) }, options(recordingLog(), { flushMs: 10_000 }));
     try {
-      const rows = ['hot-1', 'hot-2'].map((id) => toLedgerRow(sampleRecord(id)));
-      outbox.appendMany(rows.map((row) => JSON.stringify(row)), rows);
+      const row = toLedgerRow(sampleRecord('row-1'));
+      const rowText = JSON.stringify(row);
+      outbox.append(rowText, row);
+      // An older version's outbox held whole records: shipped as the row they make.
+      const record = sampleRecord('record-1');
+      outbox.append(JSON.stringify(record));
+      outbox.append('{"neither": true}');
+      outbox.append('not json');
       await shipper.flush();
-      assert.deepEqual(calls, [{ ids: ['hot-1', 'hot-2'], texts: rows.map((row) => JSON.stringify(row)) }]);
-      const hot = toLedgerRow(sampleRecord('hot-3'));
-      outbox.append(JSON.stringify(toLedgerRow(sampleRecord('file-only'))));
-      outbox.append(JSON.stringify(hot), hot);
-      await shipper.flush();
-      // The file-only record's batch is filled up with the newer row; its text may be an older format.
-      assert.deepEqual(calls.slice(1), [{ ids: ['file-only', 'hot-3'], texts: undefined }]);
+      assert.equal(calls.length, 1);
+      const [shipped] = calls as [string[]];
+      assert.equal(shipped.length, 2);
+      // The row's text exactly as the outbox holds it.
+      assert.equal(shipped[0], rowText);
+      assert.deepEqual(JSON.parse(shipped[1] as string), toLedgerRow(record));
+      assert.equal(outbox.depth(), 0);
+      assert.equal(outbox.rejectedCount(), 2);
     } finally {
       await shipper.close(100);
       outbox.close();
+    }
+  });
+
+  it('a text sink refusing a batch as unreadable gets it again row by row, and only the culprit is set aside', async () => {
+    const outbox = Outbox.open(':memory:', { hotCapacity: 0 });
+    const store = await openRecordStore({ driver: 'sqlite', path: join(dir, 'texts.db') });
+    const insertTexts = store.ledger.insertRowTexts;
+    assert.ok(insertTexts, 'a file store takes row texts');
+    const log = recordingLog();
+    const shipper = new Shipper([outbox], [], { texts: (texts: string[]) => insertTexts(texts) }, options(log, { flushMs: 10_000 }));
+    try {
+      outbox.append(JSON.stringify(toLedgerRow(sampleRecord('good-1'))));
+      // Starts like a row (so it is not parsed here) but is cut short: the writer thread refuses it.
+      outbox.append('{"request_id":"cut-short","started_at_ms":17');
+      outbox.append(JSON.stringify(toLedgerRow(sampleRecord('good-2'))));
+      await shipper.flush();
+      assert.equal(await store.ledger.countRequests(), 2);
+      assert.equal(await store.ledger.countRequestId('good-2'), 1);
+      assert.equal(outbox.depth(), 0);
+      assert.equal(outbox.rejectedCount(), 1);
+      assert.ok(log.lines.some((line) => line.level === 'error' && String(line.fields.reason).includes('not a ledger row')), JSON.stringify(log.lines));
+    } finally {
+      await shipper.close(100);
+      outbox.close();
+      await store.close();
     }
   });
 

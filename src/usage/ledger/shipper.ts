@@ -1,5 +1,5 @@
-import type { LedgerRow } from '../../store/ledger-records.js';
-import { ledgerRowFromOutbox } from './ledger-row.js';
+import { UNREADABLE_ROW_CODE, type LedgerRow } from '../../store/ledger-records.js';
+import { ledgerRowFromOutbox, ledgerRowText } from './ledger-row.js';
 import { outboxText, type OutboxEntry } from './outbox.js';
 
 /** What the shipper drains: the outbox file, an adopted one, or the in-memory fallback. */
@@ -11,11 +11,19 @@ export interface OutboxSource {
   maintain(): void;
 }
 
+/** Writes rows to the record store in one transaction (idempotent by request id). */
+export type LedgerSink = (rows: LedgerRow[]) => Promise<unknown>;
+
 /**
- * Writes rows to the record store in one transaction (idempotent by request id). `texts`, when
- * given, holds each row as JSON (as the outbox stored it), for a writer that takes text.
+ * A record store that takes each row as its JSON text and parses it off the event loop (an
+ * SQLite file's writer thread): the outbox's texts go to it as read, and nothing is parsed here.
  */
-export type LedgerSink = (rows: LedgerRow[], texts?: string[]) => Promise<unknown>;
+export interface LedgerTextSink {
+  texts(texts: string[]): Promise<unknown>;
+}
+
+/** A waiting record ready to ship: the row, or its text for a text sink. */
+type Shippable = { entry: OutboxEntry; row: LedgerRow; text?: undefined } | { entry: OutboxEntry; text: string; row?: undefined };
 
 /** The few log calls the ledger makes (pino's Logger fits). */
 export interface LedgerLog {
@@ -37,27 +45,15 @@ const DEFAULT_WRITE_TIMEOUT_MS = 15_000;
 
 /**
  * An error about the rows themselves (PostgreSQL data exception or integrity class, an SQLite
- * constraint or type error), as opposed to the store being unreachable: retrying such a batch
+ * constraint or type error, a row text the store could not read), as opposed to the store being unreachable: retrying such a batch
  * would block the ledger forever, so its culprits are set aside instead.
  */
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
+  if (code === UNREADABLE_ROW_CODE) return true;
   if (/^2[23][0-9A-Z]{3}$/.test(code)) return true;
   return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG' || code === 'SQLITE_RANGE';
-}
-
-/**
- * The rows' outbox texts when every one is the JSON of its row (appended by this process);
- * text read back from the file may be an older version's record, so then none.
- */
-function rowTexts(items: ReadonlyArray<{ entry: OutboxEntry }>): string[] | undefined {
-  const texts: string[] = [];
-  for (const { entry } of items) {
-    if (entry.row === undefined || entry.record === undefined) return undefined;
-    texts.push(entry.record);
-  }
-  return texts;
 }
 
 function errorText(error: unknown): string {
@@ -88,7 +84,7 @@ export class Shipper {
   constructor(
     private readonly sources: readonly [OutboxSource, ...OutboxSource[]],
     private readonly adopted: OutboxSource[],
-    private readonly sink: LedgerSink,
+    private readonly sink: LedgerSink | LedgerTextSink,
     private readonly options: ShipperOptions,
     private readonly onDrained: (source: OutboxSource) => void = () => undefined,
   ) {
@@ -189,11 +185,11 @@ export class Shipper {
       const batch = source.take(this.options.batchSize);
       const last = batch[batch.length - 1];
       if (last === undefined) return;
-      const readable: Array<{ entry: OutboxEntry; row: LedgerRow }> = [];
+      const readable: Shippable[] = [];
       const unreadable: OutboxEntry[] = [];
       for (const entry of batch) {
         try {
-          readable.push({ entry, row: entry.row ?? ledgerRowFromOutbox(outboxText(entry)) });
+          readable.push(this.shippable(entry));
         } catch {
           unreadable.push(entry);
         }
@@ -206,18 +202,31 @@ export class Shipper {
     }
   }
 
+  /** The entry as the sink takes it; throws when its text is neither a row nor a record. */
+  private shippable(entry: OutboxEntry): Shippable {
+    if (typeof this.sink === 'function') return { entry, row: entry.row ?? ledgerRowFromOutbox(outboxText(entry)) };
+    return { entry, text: entry.record === undefined ? JSON.stringify(entry.row) : ledgerRowText(entry.record) };
+  }
+
+  private send(items: readonly Shippable[]): Promise<unknown> {
+    const sink = this.sink;
+    // Every item was made for this sink (shippable), so each has the field it reads.
+    if (typeof sink === 'function') return sink(items.map((item) => item.row as LedgerRow));
+    return sink.texts(items.map((item) => item.text as string));
+  }
+
   /** One transaction for the batch; if the store refuses the content, row by row to find the culprits. */
-  private async write(source: OutboxSource, items: Array<{ entry: OutboxEntry; row: LedgerRow }>): Promise<void> {
+  private async write(source: OutboxSource, items: readonly Shippable[]): Promise<void> {
     if (items.length === 0) return;
     try {
-      await this.timed(this.sink(items.map((item) => item.row), rowTexts(items)));
+      await this.timed(this.send(items));
       return;
     } catch (error) {
       if (!isDataError(error)) throw error;
     }
     for (const item of items) {
       try {
-        await this.timed(this.sink([item.row], rowTexts([item])));
+        await this.timed(this.send([item]));
       } catch (error) {
         if (!isDataError(error)) throw error;
         this.setAside(source, [item.entry], errorText(error));
