@@ -16,7 +16,15 @@ export function requestIdFrom(header: string | string[] | undefined): string {
  * already the ones version 7 needs.
  */
 export function newRequestId(nowMs: number = Date.now()): string {
-  const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx
-  const time = Math.trunc(nowMs).toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+  const ms = Math.trunc(nowMs);
+  if (ms !== prefixMs) {
+    const time = ms.toString(16).padStart(12, '0');
+    prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    prefixMs = ms;
+  }
+  return prefix + randomUUID().slice(15); // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx
 }
+
+/** The time part of the last id: requests in the same millisecond share it. */
+let prefixMs = -1;
+let prefix = '';
