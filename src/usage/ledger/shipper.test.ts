@@ -106,12 +106,14 @@ describe('ledger shipper', () => {
       outbox.append(JSON.stringify(toLedgerRow(sampleRecord('good-1'))));
       // Starts like a row (so it is not parsed here) but is cut short: the writer thread refuses it.
       outbox.append('{"request_id":"cut-short","started_at_ms":17');
+      // Set aside before the batch is sent, and not a second time when the batch is taken again.
+      outbox.append('neither a row nor a record');
       outbox.append(JSON.stringify(toLedgerRow(sampleRecord('good-2'))));
       await shipper.flush();
       assert.equal(await store.ledger.countRequests(), 2);
       assert.equal(await store.ledger.countRequestId('good-2'), 1);
       assert.equal(outbox.depth(), 0);
-      assert.equal(outbox.rejectedCount(), 1);
+      assert.equal(outbox.rejectedCount(), 2);
       assert.ok(log.lines.some((line) => line.level === 'error' && String(line.fields.reason).includes('not a ledger row')), JSON.stringify(log.lines));
     } finally {
       await shipper.close(100);

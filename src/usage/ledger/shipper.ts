@@ -25,6 +25,13 @@ export interface LedgerTextSink {
 /** A waiting record ready to ship: the row, or its text for a text sink. */
 type Shippable = { entry: OutboxEntry; row: LedgerRow; text?: undefined } | { entry: OutboxEntry; text: string; row?: undefined };
 
+/** A batch being shipped: its readable records, how many it took from the source, and up to where. */
+interface ShipBatch {
+  items: Shippable[];
+  count: number;
+  lastSeq: number;
+}
+
 /** The few log calls the ledger makes (pino's Logger fits). */
 export interface LedgerLog {
   info(fields: Record<string, unknown>, message: string): void;
@@ -182,24 +189,31 @@ export class Shipper {
   private async drain(source: OutboxSource): Promise<void> {
     for (;;) {
       if (this.abandoned) return;
-      const batch = source.take(this.options.batchSize);
-      const last = batch[batch.length - 1];
-      if (last === undefined) return;
-      const readable: Shippable[] = [];
-      const unreadable: OutboxEntry[] = [];
-      for (const entry of batch) {
-        try {
-          readable.push(this.shippable(entry));
-        } catch {
-          unreadable.push(entry);
-        }
-      }
-      if (unreadable.length > 0) this.setAside(source, unreadable, 'unreadable record');
-      await this.write(source, readable);
+      const batch = this.take(source, this.options.batchSize, true);
+      if (batch === undefined) return;
+      await this.write(source, batch);
       if (this.abandoned) return;
-      source.remove(last.seq);
-      if (batch.length < this.options.batchSize) return;
+      source.remove(batch.lastSeq);
+      if (batch.count < this.options.batchSize) return;
     }
+  }
+
+  /** The oldest `limit` records, ready to ship; unreadable ones are left out (and set aside when asked). */
+  private take(source: OutboxSource, limit: number, setAside: boolean): ShipBatch | undefined {
+    const entries = source.take(limit);
+    const last = entries[entries.length - 1];
+    if (last === undefined) return undefined;
+    const items: Shippable[] = [];
+    const unreadable: OutboxEntry[] = [];
+    for (const entry of entries) {
+      try {
+        items.push(this.shippable(entry));
+      } catch {
+        unreadable.push(entry);
+      }
+    }
+    if (setAside && unreadable.length > 0) this.setAside(source, unreadable, 'unreadable record');
+    return { items, count: entries.length, lastSeq: last.seq };
   }
 
   /** The entry as the sink takes it; throws when its text is neither a row nor a record. */
@@ -216,14 +230,21 @@ export class Shipper {
   }
 
   /** One transaction for the batch; if the store refuses the content, row by row to find the culprits. */
-  private async write(source: OutboxSource, items: readonly Shippable[]): Promise<void> {
-    if (items.length === 0) return;
+  private async write(source: OutboxSource, batch: ShipBatch): Promise<void> {
+    if (batch.items.length === 0) return;
     try {
-      await this.timed(this.send(items));
+      const sent = this.send(batch.items);
+      // Handed over, the batch is let go while the store works: kept, its texts (a read-back
+      // batch holds the only reference) would be copied by every young-generation collection
+      // until the answer. A refused batch is taken again below.
+      batch.items = [];
+      await this.timed(sent);
       return;
     } catch (error) {
       if (!isDataError(error)) throw error;
     }
+    // Nothing left the source meanwhile, so its oldest `count` records are this batch again.
+    const items = this.take(source, batch.count, false)?.items ?? [];
     for (const item of items) {
       try {
         await this.timed(this.send([item]));
