@@ -52,8 +52,9 @@ const DEFAULT_WRITE_TIMEOUT_MS = 15_000;
 
 /**
  * An error about the rows themselves (PostgreSQL data exception or integrity class, an SQLite
- * constraint or type error, a row text the store could not read), as opposed to the store being unreachable: retrying such a batch
- * would block the ledger forever, so its culprits are set aside instead.
+ * constraint or type error, a row text the store could not read), as opposed to the store being
+ * unreachable: retrying such a batch would block the ledger forever, so its culprits are set
+ * aside instead.
  */
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
