@@ -116,18 +116,22 @@ export interface ConcurrentStreamsResult {
   peakRssMb: number;
   baselineRssMb: number;
   durationMs: number;
+  /** Most streams open at one moment: answered (headers in) and not yet ended, as the client saw them. */
+  peakOpen: number;
 }
 
+/** One stream request of a concurrent run; `holdMs` is how long its first token should wait. */
+export type HeldStreamRequest = (holdMs: number) => { body: string; headers?: Record<string, string> };
+
 /**
- * Opens `count` streams at once and keeps them open (each lasts chunks x interval), sampling the
- * gateway's RSS meanwhile. Completed means the client saw `[DONE]`.
+ * Opens `count` streams at once, sampling the gateway's RSS meanwhile. Each request asks its
+ * upstream to hold the first token until one moment, `holdMs` after the start, so that every
+ * stream is admitted before any ends: without it, on a slow host the first streams finished before
+ * the last were admitted and no more than about half were ever open together. `peakOpen` counts
+ * the streams answered and not yet ended at one moment, as the client saw them. Completed means
+ * the client saw `[DONE]`.
  */
-export async function concurrentStreams(
-  target: Target,
-  count: number,
-  pid: number,
-  body: string,
-): Promise<ConcurrentStreamsResult> {
+export async function concurrentStreams(target: Target, count: number, pid: number, streamRequest: HeldStreamRequest, holdMs: number): Promise<ConcurrentStreamsResult> {
   const agent = new Agent({ connections: count + 10, keepAliveTimeout: 10_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
   const baselineRssMb = await rssMb(pid);
   let peakRssMb = baselineRssMb;
@@ -135,11 +139,21 @@ export async function concurrentStreams(
     void rssMb(pid).then((value) => (peakRssMb = Math.max(peakRssMb, value)));
   }, 100);
   const started = Date.now();
-  const headers = { 'content-type': 'application/json', ...target.headers };
+  const releaseAt = started + holdMs;
+  let open = 0;
+  let peakOpen = 0;
   const one = async (): Promise<boolean> => {
-    const response = await request(`${target.url}/v1/chat/completions`, { method: 'POST', headers, body, dispatcher: agent });
+    const held = streamRequest(Math.max(0, releaseAt - Date.now()));
+    const headers = { 'content-type': 'application/json', ...target.headers, ...held.headers };
+    const response = await request(`${target.url}/v1/chat/completions`, { method: 'POST', headers, body: held.body, dispatcher: agent });
+    open += 1;
+    peakOpen = Math.max(peakOpen, open);
     let tail = '';
-    for await (const part of response.body) tail = (tail + (part as Buffer).toString()).slice(-64);
+    try {
+      for await (const part of response.body) tail = (tail + (part as Buffer).toString()).slice(-64);
+    } finally {
+      open -= 1;
+    }
     return response.statusCode === 200 && tail.includes('[DONE]');
   };
   const outcomes = await Promise.allSettled(Array.from({ length: count }, one));
@@ -153,7 +167,7 @@ export async function concurrentStreams(
   peakRssMb = Math.max(peakRssMb, await rssMb(pid));
   await agent.close();
   const completed = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value).length;
-  return { requested: count, completed, failed: count - completed, failures, peakRssMb, baselineRssMb, durationMs: Date.now() - started };
+  return { requested: count, completed, failed: count - completed, failures, peakRssMb, baselineRssMb, durationMs: Date.now() - started, peakOpen };
 }
 
 export function percentile(values: number[], p: number): number {

@@ -33,7 +33,7 @@ export interface BenchResults {
   systems: Record<string, SystemNumbers>;
   streams: Record<
     string,
-    { requested: number; completed: number; failed: number; failures: Record<string, number>; peakRssMb: number; baselineRssMb: number; durationMs: number; upstream: string }
+    { requested: number; completed: number; failed: number; failures: Record<string, number>; peakRssMb: number; baselineRssMb: number; durationMs: number; upstream: string; peakOpen?: number }
   >;
   micro: Record<string, { opsPerSecond: number; changePct: number | null }>;
   /** Concurrency-1 latency of a model whose primary's breaker is open, against the same model without one. */
@@ -105,10 +105,10 @@ export function renderMarkdown(results: BenchResults): string {
     const added = name === 'direct' || direct?.ttftMedianUs === undefined ? undefined : s.ttftMedianUs - direct.ttftMedianUs;
     lines.push(`| ${name} | ${cell(s.ttftMedianUs)} | ${cell(added)} | ${cell(s.gapP50Us)} | ${cell(s.gapP99Us)} |`);
   }
-  lines.push('', '## Concurrent open streams (Breakerbox)', '', '| streams | upstream | completed | failed | peak RSS MB | idle RSS MB | duration ms |', '|---|---|---|---|---|---|---|');
+  lines.push('', '## Concurrent open streams (Breakerbox)', '', '| streams | upstream | open at once | completed | failed | peak RSS MB | idle RSS MB | duration ms |', '|---|---|---|---|---|---|---|---|');
   for (const [name, s] of Object.entries(results.streams)) {
     const why = Object.entries(s.failures ?? {}).map(([reason, count]) => `${reason}: ${count}`).join(', ');
-    lines.push(`| ${name} | ${s.upstream} | ${s.completed} | ${s.failed}${why ? ` (${why})` : ''} | ${cell(s.peakRssMb)} | ${cell(s.baselineRssMb)} | ${s.durationMs} |`);
+    lines.push(`| ${name} | ${s.upstream} | ${s.peakOpen ?? 'n/a'} | ${s.completed} | ${s.failed}${why ? ` (${why})` : ''} | ${cell(s.peakRssMb)} | ${cell(s.baselineRssMb)} | ${s.durationMs} |`);
   }
   lines.push('', '## Micro-benchmarks (ops/s, change vs previous results file)', '', '| function | ops/s | change |', '|---|---|---|');
   for (const [name, micro] of Object.entries(results.micro)) {

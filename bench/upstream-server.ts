@@ -1,7 +1,7 @@
 /**
  * The benchmark's upstream: a fast OpenAI-compatible server in its own process. Non-streaming
  * answers are one precomputed ~600-byte chat.completion; streams send `bench.chunks` chunks
- * `bench.interval_ms` apart (fields of the request body; a proxy that drops fields it does not
+ * `bench.interval_ms` apart, after `bench.hold_ms` (fields of the request body; a proxy that drops fields it does not
  * know, as Portkey does, gets the defaults: 5 chunks 10 ms apart).
  * Prints `READY <url>` when listening. Loopback only.
  */
@@ -50,13 +50,16 @@ const DATA_DONE = 'data: [DONE]\n\n';
 interface StreamSpec {
   chunks: number;
   intervalMs: number;
+  /** Wait this long after the role chunk before the token chunks start (keeps many streams open at once). */
+  holdMs: number;
   usage: boolean;
 }
 
 function streamSpec(body: string): StreamSpec | undefined {
   if (!body.includes('"stream":true')) return undefined;
-  const parsed = JSON.parse(body) as { bench?: { chunks?: number; interval_ms?: number }; stream_options?: { include_usage?: boolean } };
-  return { chunks: parsed.bench?.chunks ?? 5, intervalMs: parsed.bench?.interval_ms ?? 10, usage: parsed.stream_options?.include_usage === true };
+  const parsed = JSON.parse(body) as { bench?: { chunks?: number; interval_ms?: number; hold_ms?: number }; stream_options?: { include_usage?: boolean } };
+  const bench = parsed.bench;
+  return { chunks: bench?.chunks ?? 5, intervalMs: bench?.interval_ms ?? 10, holdMs: bench?.hold_ms ?? 0, usage: parsed.stream_options?.include_usage === true };
 }
 
 const server = createServer((request, response) => {
@@ -73,7 +76,8 @@ const server = createServer((request, response) => {
     response.flushHeaders();
     response.write(chunk('', null).replace('"delta":{"content":""}', '"delta":{"role":"assistant","content":""}'));
     let sent = 0;
-    const timer = setInterval(() => {
+    let timer: NodeJS.Timeout | undefined;
+    const tick = () => {
       if (response.destroyed) {
         clearInterval(timer);
         return;
@@ -85,7 +89,9 @@ const server = createServer((request, response) => {
       }
       clearInterval(timer);
       response.end(FINISH_CHUNK + (spec.usage ? USAGE_CHUNK : '') + DATA_DONE);
-    }, spec.intervalMs);
+    };
+    if (spec.holdMs > 0) timer = setTimeout(() => (timer = setInterval(tick, spec.intervalMs)), spec.holdMs);
+    else timer = setInterval(tick, spec.intervalMs);
     response.on('close', () => clearInterval(timer));
   });
 });
