@@ -8,7 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { isDataError } from '../../usage/ledger/shipper.js';
 import { ledgerRow } from '../ledger.contract.js';
-import { UNREADABLE_ROW_CODE, type LedgerRow } from '../ledger-records.js';
+import { rowToText, UNREADABLE_ROW_CODE, type LedgerRow } from '../ledger-records.js';
 import { openRecordStore } from '../open-store.js';
 import type { RecordStore } from '../record-store.js';
 import { LedgerWriterThread } from './ledger-writer-thread.js';
@@ -99,23 +99,27 @@ test('a row the database refuses fails its batch with the SQLite code, so the sh
   }
 });
 
-test('rows handed over as their JSON are stored exactly as rows handed over as objects', () =>
+test('rows handed over as their texts, in either format, are stored exactly as rows handed over as objects', () =>
   withThread(async (thread, store) => {
     const full = { ...ledgerRow('req-x'), metadata: '{"a":1}', cost_usd: 0.000125, request_body: 'héllo \u2028 "quoted"', trace_id: null };
     assert.equal(await thread.insert({ rows: [full] }, true), 1);
     const asObject = await store.ledger.getRequest('req-x');
-    await store.ledger.deleteOlderThan(Number.MAX_SAFE_INTEGER);
-    assert.equal(await thread.insert({ texts: [JSON.stringify(full)] }, true), 1);
-    const asText = await store.ledger.getRequest('req-x');
-    assert.ok(asObject && asText);
-    assert.deepEqual({ ...asText, seq: 0 }, { ...asObject, seq: 0 });
-    assert.equal(asText.request_body, full.request_body);
+    assert.ok(asObject);
+    for (const text of [rowToText(full), JSON.stringify(full)]) {
+      await store.ledger.deleteOlderThan(Number.MAX_SAFE_INTEGER);
+      assert.equal(await thread.insert({ texts: [text] }, true), 1);
+      const asText = await store.ledger.getRequest('req-x');
+      assert.ok(asText);
+      assert.deepEqual({ ...asText, seq: 0 }, { ...asObject, seq: 0 }, text.slice(0, 20));
+      assert.equal(asText.request_body, full.request_body);
+    }
   }));
 
 test('texts that are not ledger rows fail their batch with the unreadable-row code, a data error; the thread goes on', () =>
   withThread(async (thread, store) => {
-    for (const bad of ['{"request_id":"cut', 'null', '[]', '{"requestId":"a record, not a row"}', '{"request_id":7}']) {
-      const failure = await thread.insert({ texts: [JSON.stringify(ledgerRow('req-ok')), bad] }, true).then(
+    const bads = ['{"request_id":"cut', 'null', '[]', '{"requestId":"a record, not a row"}', '{"request_id":7}', '["r1","cut', '["r1",7]', '["r0","req-old-tag"]'];
+    for (const bad of bads) {
+      const failure = await thread.insert({ texts: [rowToText(ledgerRow('req-ok')), bad] }, true).then(
         () => assert.fail(`accepted ${bad}`),
         (error: unknown) => error,
       );
@@ -124,7 +128,7 @@ test('texts that are not ledger rows fail their batch with the unreadable-row co
       assert.equal(isDataError(failure), true);
     }
     assert.equal(await store.ledger.countRequests(), 0, 'no batch with an unreadable text stored anything');
-    assert.equal(await store.ledger.insertRowTexts?.([JSON.stringify(ledgerRow('req-ok'))]), 1);
+    assert.equal(await store.ledger.insertRowTexts?.([rowToText(ledgerRow('req-ok'))]), 1);
     assert.equal(await store.ledger.countRequestId('req-ok'), 1);
   }));
 

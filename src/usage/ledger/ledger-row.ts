@@ -1,5 +1,5 @@
 import type { RequestRecord } from '../../core/request-record.js';
-import type { LedgerRow } from '../../store/ledger-records.js';
+import { OBJECT_ROW_TEXT_START, ROW_TEXT_START, rowFromText, rowToText, type LedgerRow } from '../../store/ledger-records.js';
 
 /**
  * A settled request as a row of the `requests` table. Runs when the request settles, and in the
@@ -94,26 +94,25 @@ function count(value: unknown): number {
 }
 
 /**
- * A row from its outbox text. The outbox holds rows (this version) or whole records (versions
- * before rows were made at settle time, replayed after an upgrade); a record has `requestId`
- * where a row has `request_id`. Throws on text that is neither, which the shipper sets aside.
+ * A row from its outbox text. The outbox holds rows (positional since 29 November 2026, JSON
+ * objects before) or whole records (versions before rows were made at settle time, replayed after
+ * an upgrade); a record has `requestId` where a row has `request_id`. Throws on text that is
+ * neither, which the shipper sets aside.
  */
 export function ledgerRowFromOutbox(text: string): LedgerRow {
-  const parsed = JSON.parse(text) as Partial<LedgerRow> & Partial<RequestRecord>;
-  if (typeof parsed.request_id === 'string') return parsed as LedgerRow;
-  if (typeof parsed.requestId === 'string') return toLedgerRow(parsed as RequestRecord);
+  const row = rowFromText(text);
+  if (row !== undefined) return row;
+  const parsed = JSON.parse(text) as Partial<RequestRecord> | null;
+  if (typeof parsed === 'object' && parsed !== null && typeof parsed.requestId === 'string') return toLedgerRow(parsed as RequestRecord);
   throw new Error('not a ledger row or request record');
 }
 
-/** How a row's JSON starts: `toLedgerRow` puts the request id, a string, first. */
-const ROW_TEXT_START = '{"request_id":"';
-
 /**
- * The outbox text as a row's JSON, for a store that parses rows on its own thread: as it is
- * when it already is one (nothing parsed here), else an older version's record made a row.
- * Throws on text that is neither, which the shipper sets aside. A text that only starts like a
- * row is the store's to refuse (it fails with the unreadable-row code, a data error).
+ * The outbox text as a row's text, for a store that parses rows on its own thread: as it is when
+ * it already is one in either format (nothing parsed here), else an older version's record made a
+ * row. Throws on text that is neither, which the shipper sets aside. A text that only starts like
+ * a row is the store's to refuse (it fails with the unreadable-row code, a data error).
  */
 export function ledgerRowText(text: string): string {
-  return text.startsWith(ROW_TEXT_START) ? text : JSON.stringify(ledgerRowFromOutbox(text));
+  return text.startsWith(ROW_TEXT_START) || text.startsWith(OBJECT_ROW_TEXT_START) ? text : rowToText(ledgerRowFromOutbox(text));
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import { clearDurabilityBarrier, requestSettledChannel, setDurabilityBarrier, type RequestRecord } from '../../core/request-record.js';
-import type { LedgerRow } from '../../store/ledger-records.js';
+import { rowToText, type LedgerRow } from '../../store/ledger-records.js';
 import type { RecordStore } from '../../store/record-store.js';
 import { toLedgerRow } from './ledger-row.js';
 import { discardOutbox, openOutboxes, resolveOutboxPath } from './outbox-files.js';
@@ -75,7 +75,7 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog, 
     group = [];
     groupDone = undefined;
     if (rows.length === 0) return resolve();
-    const texts = rows.map((row) => JSON.stringify(row));
+    const texts = rows.map(rowToText);
     try {
       own.appendMany(texts, rows);
       appendFailing = false;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { LedgerRow } from '../../store/ledger-records.js';
+import { rowToText, type LedgerRow } from '../../store/ledger-records.js';
 
 /**
  * One waiting record: its outbox sequence number and the record as JSON and, for a row this
@@ -12,7 +12,7 @@ export type OutboxEntry = { seq: number; record: string; row?: LedgerRow } | { s
 
 /** The entry's record as the outbox file holds it. */
 export function outboxText(entry: OutboxEntry): string {
-  return entry.record ?? JSON.stringify(entry.row);
+  return entry.record ?? rowToText(entry.row);
 }
 
 /** The outbox file is held by another process (or another gateway in this one). */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { LedgerRow } from '../../store/ledger-records.js';
+import { rowFromText, rowToText, type LedgerRow } from '../../store/ledger-records.js';
 import { openRecordStore } from '../../store/open-store.js';
 import { toLedgerRow } from './ledger-row.js';
 import { Outbox } from './outbox.js';
@@ -67,14 +67,17 @@ describe('ledger shipper', () => {
     }
   });
 
-  it('gives a text sink the outbox texts as stored: rows as they are, older records made rows, neither set aside', async () => {
+  it('gives a text sink the outbox texts as stored: rows as they are in either format, older records made rows, neither set aside', async () => {
     const outbox = Outbox.open(':memory:', { hotCapacity: 0 });
     const calls: string[][] = [];
     const shipper = new Shipper([outbox], [], { texts: async (texts: string[]) => void calls.push(texts) }, options(recordingLog(), { flushMs: 10_000 }));
     try {
       const row = toLedgerRow(sampleRecord('row-1'));
-      const rowText = JSON.stringify(row);
+      const rowText = rowToText(row);
       outbox.append(rowText, row);
+      // Rows as JSON objects, as outboxes written before the positional format hold them.
+      const objectRowText = JSON.stringify(toLedgerRow(sampleRecord('object-row-1')));
+      outbox.append(objectRowText);
       // An older version's outbox held whole records: shipped as the row they make.
       const record = sampleRecord('record-1');
       outbox.append(JSON.stringify(record));
@@ -83,10 +86,12 @@ describe('ledger shipper', () => {
       await shipper.flush();
       assert.equal(calls.length, 1);
       const [shipped] = calls as [string[]];
-      assert.equal(shipped.length, 2);
-      // The row's text exactly as the outbox holds it.
+      assert.equal(shipped.length, 3);
+      // The rows' texts exactly as the outbox holds them.
       assert.equal(shipped[0], rowText);
-      assert.deepEqual(JSON.parse(shipped[1] as string), toLedgerRow(record));
+      assert.equal(shipped[1], objectRowText);
+      assert.ok((shipped[2] as string).startsWith('["r1",'));
+      assert.deepEqual(rowFromText(shipped[2] as string), toLedgerRow(record));
       assert.equal(outbox.depth(), 0);
       assert.equal(outbox.rejectedCount(), 2);
     } finally {

@@ -1,4 +1,4 @@
-import { UNREADABLE_ROW_CODE, type LedgerRow } from '../../store/ledger-records.js';
+import { UNREADABLE_ROW_CODE, rowToText, type LedgerRow } from '../../store/ledger-records.js';
 import { ledgerRowFromOutbox, ledgerRowText } from './ledger-row.js';
 import { outboxText, type OutboxEntry } from './outbox.js';
 
@@ -220,7 +220,7 @@ export class Shipper {
   /** The entry as the sink takes it; throws when its text is neither a row nor a record. */
   private shippable(entry: OutboxEntry): Shippable {
     if (typeof this.sink === 'function') return { entry, row: entry.row ?? ledgerRowFromOutbox(outboxText(entry)) };
-    return { entry, text: entry.record === undefined ? JSON.stringify(entry.row) : ledgerRowText(entry.record) };
+    return { entry, text: entry.record === undefined ? rowToText(entry.row) : ledgerRowText(entry.record) };
   }
 
   private send(items: readonly Shippable[]): Promise<unknown> {
