@@ -14,6 +14,7 @@ import { syntheticRecord } from '../src/telemetry/metrics-test-records.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rowToText } from '../src/store/ledger-records.js';
 import { Outbox } from '../src/usage/ledger/outbox.js';
 import { toLedgerRow } from '../src/usage/ledger/ledger-row.js';
 import { openRecordStore } from '../src/store/open-store.js';
@@ -101,7 +102,7 @@ export async function runMicroBenchmarks(budgetMs: number): Promise<Record<strin
   const settled = sampleRecord('bench-request-0001');
   let appended = 0;
   const ledgerAppend = measure(() => {
-    outbox.append(JSON.stringify(toLedgerRow(settled)));
+    outbox.append(rowToText(toLedgerRow(settled)));
     // What the shipper does off the request path (removes, and a WAL checkpoint every 4,000
     // writes), so the file stays small; its cost is included, amortized.
     if ((appended += 1) % 1000 === 0) {
