@@ -72,6 +72,10 @@ providers:
     vendor: mistral
     api_key: \${env:FAKE_OPENAI_KEY}
     base_url: ${fake.url}
+  openai-own-pool:
+    type: openai
+    api_key: \${env:FAKE_OPENAI_KEY}
+    base_url: ${fake.url}
 models:
   gpt-public:
     targets: [{ provider: openai, model: ${UPSTREAM_MODEL} }]
@@ -91,6 +95,8 @@ models:
     targets: [{ provider: groq, model: llama-3.1-8b-instant }]
   mistral-small:
     targets: [{ provider: mistral, model: mistral-small-latest }]
+  gpt-own-pool:
+    targets: [{ provider: openai-own-pool, model: ${UPSTREAM_MODEL} }]
 `;
 }
 
@@ -227,6 +233,27 @@ describe('openai provider: streaming chat', { timeout: 20_000 }, () => {
     assert.equal(body.stream, true);
     assert.deepEqual(body.stream_options, { include_usage: true });
     assert.equal(body.model, UPSTREAM_MODEL);
+  });
+
+  it('ends the answer at [DONE] and keeps the upstream connection when the upstream ends its body later', async () => {
+    // Some servers send the chunked body's end in a later packet than `data: [DONE]`. Destroying
+    // the body there closed the connection, and the next request paid a new (TLS) connection.
+    const answer = async (marker: string) => {
+      const stream = await gateway.client.chat.completions.create({ model: 'gpt-own-pool', messages: user(`${marker} [fake chunks=3 done_linger_ms=300]`), stream: true });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      return text;
+    };
+    assert.equal(await answer('linger-1'), fakeContentPieces(3).join(''));
+    const first = upstreamStream('linger-1');
+    assert.equal(first.state, 'streaming', 'the client had the whole answer before the upstream ended its body');
+    await until(() => first.state === 'completed', 5_000, 'the upstream to end its body');
+    assert.equal(first.clientClosed, false, 'the gateway read the body to its end instead of closing the connection');
+    // Let the gateway's pool see the connection free again before the next request.
+    await until(() => first.closedAt !== undefined, 5_000, 'the response to finish');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await answer('linger-2'), fakeContentPieces(3).join(''));
+    assert.equal(upstreamStream('linger-2').request.connection, first.request.connection, 'the second request came on the same connection');
   });
 
   it('asks the upstream for usage anyway but does not forward it to a client that did not ask', async () => {

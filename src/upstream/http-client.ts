@@ -118,3 +118,38 @@ export async function* withTransportErrors<T>(source: AsyncIterable<T>, signal: 
     throw transportError(error, signal);
   }
 }
+
+/** Most bytes read after a stream's last event so its connection can be reused; past it, closed. */
+const DRAIN_LIMIT_BYTES = 16 * 1024;
+/** Longest wait for the body's end after a stream's last event; past it, the connection is closed. */
+const DRAIN_TIMEOUT_MS = 5_000;
+
+/** A streamed body as a stream parser reads it. */
+export interface StreamedBody {
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /**
+   * The events are complete (OpenAI's `data: [DONE]`). A reader that stops after this leaves the
+   * rest of the body (usually just the chunked terminator, which some servers send in a later
+   * packet) to be read and dropped, and the connection goes back to the pool. A reader that stops
+   * before it (the client left, a guard stopped the answer) destroys the body, which aborts the
+   * upstream request so the provider stops generating.
+   */
+  complete(): void;
+}
+
+export function streamedBody(body: UpstreamResponse['body']): StreamedBody {
+  let complete = false;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let ended = false;
+    try {
+      // Not destroyed on return: destroying an unfinished body closes its connection (and Node
+      // builds an AbortError with a stack for it, about 10 µs).
+      for await (const chunk of body.iterator({ destroyOnReturn: false })) yield chunk as Uint8Array;
+      ended = true;
+    } finally {
+      if (!ended && complete) void body.dump({ limit: DRAIN_LIMIT_BYTES, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) }).catch(() => undefined);
+      else if (!ended) body.destroy();
+    }
+  }
+  return { chunks: chunks(), complete: () => void (complete = true) };
+}

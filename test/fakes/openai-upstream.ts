@@ -25,12 +25,15 @@
  *   stall_after=<n>     after n SSE events, send nothing more and keep the connection open
  *   disconnect_after=<n> after n SSE events, destroy the socket (non-streaming: any n, no answer)
  *   truncate_after=<n>  after n SSE events, end the response cleanly but without `data: [DONE]`
+ *   done_linger_ms=<n>  after the last SSE event, wait n ms before ending the response body (as a
+ *                       server whose terminating chunk follows `data: [DONE]` in a later packet)
  *   tool_calls=<n>      answer with n parallel tool calls, names taken from the request's tools
  *   arg_fragment=<n>    tool-call argument characters per streamed delta (default 7)
  *
  * SSE events count from the first chunk (the role chunk) and include the usage chunk and [DONE].
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { drainOrClose, isObject, parseJson, readText, sendJson as sendJsonWith, startFakeServer, writeFlushed } from './fake-server.js';
 
 export const FAKE_BEHAVIOR_HEADER = 'x-fake-behavior';
@@ -61,6 +64,7 @@ export interface FakeBehavior {
   stallAfter: number | undefined;
   disconnectAfter: number | undefined;
   truncateAfter: number | undefined;
+  doneLingerMs: number;
   toolCalls: number;
   argFragment: number;
 }
@@ -74,6 +78,8 @@ export interface RecordedRequest {
   body: unknown;
   behavior: FakeBehavior;
   receivedAt: number;
+  /** Which TCP connection it came on: 1 for the first the fake accepted, and so on. */
+  connection: number;
 }
 
 export type FakeStreamState = 'streaming' | 'stalled' | 'completed' | 'disconnected' | 'truncated';
@@ -138,6 +144,7 @@ const DEFAULT_BEHAVIOR: Readonly<FakeBehavior> = Object.freeze({
   stallAfter: undefined,
   disconnectAfter: undefined,
   truncateAfter: undefined,
+  doneLingerMs: 0,
   toolCalls: 0,
   argFragment: 7,
 });
@@ -203,6 +210,7 @@ export function parseBehavior(text: string, base: Readonly<FakeBehavior> = DEFAU
     else if (key === 'stall_after') behavior.stallAfter = int;
     else if (key === 'disconnect_after') behavior.disconnectAfter = int;
     else if (key === 'truncate_after') behavior.truncateAfter = int;
+    else if (key === 'done_linger_ms') behavior.doneLingerMs = int;
     else if (key === 'tool_calls') behavior.toolCalls = int;
     else if (key === 'arg_fragment' && int > 0) behavior.argFragment = int;
   }
@@ -425,6 +433,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let closing = false;
   let baseBehavior: Readonly<FakeBehavior> = DEFAULT_BEHAVIOR;
   const sleep = (ms: number) => server.sleep(ms);
+  const connections = new WeakMap<Socket, number>();
+  const connectionOf = (socket: Socket): number => {
+    let number = connections.get(socket);
+    if (number === undefined) connections.set(socket, (number = ++connectionCount));
+    return number;
+  };
+  let connectionCount = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readText(req);
@@ -437,7 +452,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const directive = json && known ? directiveFromBody(path, json) : undefined;
     let behavior: FakeBehavior = directive === undefined ? baseBehavior : parseBehavior(directive, baseBehavior);
     if (typeof header === 'string') behavior = parseBehavior(header, behavior);
-    const recorded: RecordedRequest = { seq: id, method: req.method ?? 'GET', path, headers: req.headers, body, behavior, receivedAt: performance.now() };
+    const recorded: RecordedRequest = { seq: id, method: req.method ?? 'GET', path, headers: req.headers, body, behavior, receivedAt: performance.now(), connection: connectionOf(req.socket) };
     if (record) requests.push(recorded);
 
     const requestId = `req_fake${id.toString(16).padStart(8, '0')}`;
@@ -549,6 +564,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         await drainOrClose(res);
         stream.waitingForDrain = false;
       }
+    }
+    if (behavior.doneLingerMs > 0) {
+      await sleep(behavior.doneLingerMs);
+      if (gone()) return;
     }
     stream.state = 'completed';
     res.end();

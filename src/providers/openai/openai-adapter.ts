@@ -2,7 +2,7 @@ import type { Agent } from 'undici';
 import type { CanonicalRequest, CanonicalResponse, EmbeddingsRequest, EmbeddingsResponse } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import { countEmbeddingInputTokens, estimatedUsage, promptTokenCounter } from '../../usage/token-estimate.js';
-import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
+import { createUpstreamAgent, postJson, readBody, retryAfterSeconds, streamedBody, type UpstreamResponse, withTransportErrors } from '../../upstream/http-client.js';
 import { parseSseStream } from '../../upstream/sse-parser.js';
 import { promptTokensOf, type AttemptContext, type ChatOutcome, type ProviderAdapter, type ProviderTimeouts, type TargetSpec } from '../provider-adapter.js';
 import { buildChatBody, buildEmbeddingsBody, OPENAI_WIRE_DIALECT } from './build-request.js';
@@ -78,8 +78,10 @@ export class OpenAIAdapter implements ProviderAdapter {
       throw badResponse(this.name, `a ${contentType || 'typeless'} body to a streaming request`);
     }
     const passthrough = request.source?.dialect === this.dialect;
-    const sse = withTransportErrors(parseSseStream(response.body), context.signal);
+    const upstream = streamedBody(response.body);
+    const sse = withTransportErrors(parseSseStream(upstream.chunks), context.signal);
     const events = parseOpenAIStream(sse, {
+      onDone: upstream.complete,
       provider: this.name,
       streamUsage: request.streamUsage,
       promptTokens: promptTokensOf(request, context),

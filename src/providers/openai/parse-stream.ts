@@ -48,6 +48,8 @@ export interface OpenAIStreamOptions {
   /** Forward each chunk unchanged to an OpenAI-dialect client instead of re-encoding it. */
   passthrough: boolean;
   secrets: readonly string[];
+  /** Called at `data: [DONE]`, before the parser stops reading (StreamedBody.complete). */
+  onDone?: () => void;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
     for await (const sse of events) {
       if (sse.data === '[DONE]') {
         sawDone = true;
+        options.onDone?.();
         break;
       }
       const parsed = chunkSchema.safeParse(parseUpstreamJson(sse.data, provider, 'a stream chunk'));
