@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rowToText } from '../src/store/ledger-records.js';
+import { decodeStreamChunk } from '../src/providers/openai/stream-chunk.js';
 import { Outbox } from '../src/usage/ledger/outbox.js';
 import { toLedgerRow } from '../src/usage/ledger/ledger-row.js';
 import { openRecordStore } from '../src/store/open-store.js';
@@ -72,6 +73,8 @@ const COMPLETION_TEXT = JSON.stringify({
 
 const SSE_STREAM = `${Array.from({ length: 200 }, (_, i) => `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tok${i}"}}]}\n\n`).join('')}data: [DONE]\n\n`;
 const SSE_BYTES = new TextEncoder().encode(SSE_STREAM);
+const STREAM_CHUNK_TEXT =
+  '{"id":"chatcmpl-bench-0001","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_bench","choices":[{"index":0,"delta":{"content":" token"},"logprobs":null,"finish_reason":null}]}';
 
 /** Micro-benchmarks of functions every request runs. Values are operations per second. */
 export async function runMicroBenchmarks(budgetMs: number): Promise<Record<string, number>> {
@@ -129,6 +132,8 @@ export async function runMicroBenchmarks(budgetMs: number): Promise<Record<strin
       for (let offset = 0; offset < SSE_BYTES.length; offset += 1024) parser.push(SSE_BYTES.subarray(offset, offset + 1024));
       return parser.end();
     }, budgetMs),
+    // One content chunk of an OpenAI stream as the gateway reads each one: parsed, its shape checked.
+    openai_stream_chunk_decode: measure(() => decodeStreamChunk(JSON.parse(STREAM_CHUNK_TEXT)), budgetMs),
     // The same request again: its texts' counts are remembered (resent conversations, shared system prompts).
     token_estimate_chat_request: measure(() => estimatePromptTokens(request), budgetMs),
     // A request whose texts were never seen: every message goes through the tokenizer.

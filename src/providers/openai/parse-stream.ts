@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { StreamEvent, Usage } from '../../core/canonical.js';
 import { GatewayError } from '../../core/errors.js';
 import type { SseEvent } from '../../upstream/sse-parser.js';
@@ -6,38 +5,7 @@ import { estimatedUsage } from '../../usage/token-estimate.js';
 import { OPENAI_WIRE_DIALECT } from './build-request.js';
 import { parseOpenAIError } from './parse-error.js';
 import { badResponse, decodeFinishReason, parseUpstreamJson, parseUsage } from './parse-response.js';
-
-const chunkSchema = z.looseObject({
-  id: z.string().optional(),
-  model: z.string().optional(),
-  created: z.number().optional(),
-  choices: z
-    .array(
-      z.looseObject({
-        index: z.number(),
-        delta: z
-          .looseObject({
-            content: z.string().nullish(),
-            tool_calls: z
-              .array(
-                z.looseObject({
-                  index: z.number(),
-                  id: z.string().nullish(),
-                  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
-                }),
-              )
-              .nullish(),
-          })
-          .nullish(),
-        finish_reason: z.string().nullish(),
-      }),
-    )
-    .nullish(),
-  usage: z.unknown().optional(),
-  /** Groq reports stream usage under x_groq. */
-  x_groq: z.looseObject({ usage: z.unknown().optional() }).nullish(),
-  error: z.unknown().optional(),
-});
+import { decodeStreamChunk, type WireChunk } from './stream-chunk.js';
 
 export interface OpenAIStreamOptions {
   provider: string;
@@ -73,9 +41,8 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
         options.onDone?.();
         break;
       }
-      const parsed = chunkSchema.safeParse(parseUpstreamJson(sse.data, provider, 'a stream chunk'));
-      if (!parsed.success) throw badResponse(provider, 'a stream chunk of the wrong shape');
-      const chunk = parsed.data;
+      const chunk = decodeStreamChunk(parseUpstreamJson(sse.data, provider, 'a stream chunk'));
+      if (chunk === undefined) throw badResponse(provider, 'a stream chunk of the wrong shape');
       if (chunk.error !== undefined) {
         throw parseOpenAIError(502, JSON.stringify({ error: chunk.error }), undefined, options.secrets, provider);
       }
@@ -112,7 +79,7 @@ export async function* parseOpenAIStream(events: AsyncIterable<SseEvent>, option
   yield usage ? { type: 'usage', usage, inRaw: usageForwarded } : { type: 'usage', usage: estimatedUsage(promptTokens, outputText) };
 }
 
-function* choiceEvents(choice: NonNullable<z.output<typeof chunkSchema>['choices']>[number]): Generator<StreamEvent> {
+function* choiceEvents(choice: NonNullable<WireChunk['choices']>[number]): Generator<StreamEvent> {
   const delta = choice.delta;
   if (delta?.content) yield { type: 'text', index: choice.index, text: delta.content };
   for (const call of delta?.tool_calls ?? []) {
