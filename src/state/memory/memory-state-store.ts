@@ -101,8 +101,7 @@ export class MemoryStateStore implements StateStore {
     const n = items.length;
     const amounts = new Array<number>(n);
     const used = new Array<number>(n);
-    // Amounts of earlier items on the same key in this call (rare; only built when needed).
-    let pending: Map<string, number> | undefined;
+    let heldKeys = 0;
     for (let i = 0; i < n; i += 1) {
       const item = items[i] as ReserveItem;
       checkTime('expiresAtMs', item.expiresAtMs);
@@ -110,29 +109,43 @@ export class MemoryStateStore implements StateStore {
       amounts[i] = amount;
       const counter = this.live(item.key, now);
       const current = counter ? counter.spent + counter.reserved : 0;
-      const before = current + (pending?.get(item.key) ?? 0);
+      // Earlier items of this call on the same key count too (rare; a short scan, no map).
+      let before = current;
+      let repeated = false;
+      for (let j = 0; j < i; j += 1) {
+        if ((items[j] as ReserveItem).key !== item.key) continue;
+        before += amounts[j] as number;
+        if ((amounts[j] as number) > 0) repeated = true;
+      }
       // The one rule, also in Redis: admit while spent + reserved + amount <= limit.
       if (before + amount > limitToUnits(item.limit)) return { ok: false, index: i, used: fromUnits(current) };
       used[i] = fromUnits(before + amount);
-      if (n > 1 && amount > 0) {
-        pending ??= new Map();
-        pending.set(item.key, (pending.get(item.key) ?? 0) + amount);
-      }
+      if (amount > 0 && !repeated) heldKeys += 1;
     }
+    if (heldKeys === 0) return { ok: true, used };
     const lapseAt = now + ttlMs;
+    // The keys this reservation holds, each once, in an array exactly as long (see small-arrays).
+    const keys = new Array<string>(heldKeys);
+    let k = 0;
     for (let i = 0; i < n; i += 1) {
       const amount = amounts[i] as number;
-      if (amount > 0) this.hold(reservationId, items[i] as ReserveItem, amount, lapseAt, now);
+      if (amount === 0) continue;
+      const item = items[i] as ReserveItem;
+      this.hold(reservationId, item, amount, lapseAt, now);
+      if (!keys.includes(item.key)) keys[k++] = item.key;
     }
+    this.record(reservationId, keys, lapseAt);
     return { ok: true, used };
   }
 
   settleNow(reservationId: string, actual: readonly SettleItem[]): void {
     const now = Date.now();
-    const amounts = actual.map((item) => {
+    const amounts = new Array<number>(actual.length);
+    for (let i = 0; i < actual.length; i += 1) {
+      const item = actual[i] as SettleItem;
       checkTime('expiresAtMs', item.expiresAtMs);
-      return toUnits(item.amount);
-    });
+      amounts[i] = toUnits(item.amount);
+    }
     const marker = this.settled.get(reservationId);
     if (marker !== undefined && marker > now) return;
     const reservation = this.reservations.get(reservationId);
@@ -147,12 +160,12 @@ export class MemoryStateStore implements StateStore {
       }
       this.reservations.delete(reservationId);
     }
-    actual.forEach((item, i) => {
+    for (let i = 0; i < actual.length; i += 1) {
       const amount = amounts[i] as number;
-      if (amount === 0) return;
-      const counter = this.counterFor(item.key, item.expiresAtMs, now);
-      counter.spent += amount;
-    });
+      if (amount === 0) continue;
+      const item = actual[i] as SettleItem;
+      this.counterFor(item.key, item.expiresAtMs, now).spent += amount;
+    }
     this.settled.delete(reservationId);
     this.settled.set(reservationId, now + this.settledMarkerMs);
   }
@@ -198,7 +211,7 @@ export class MemoryStateStore implements StateStore {
     return counter;
   }
 
-  /** Adds to a reservation; a second reserve under the same id merges into it. */
+  /** Holds `amount` on the item's counter for the reservation; a second reserve under the same id merges into it. */
   private hold(reservationId: string, item: ReserveItem, amount: number, lapseAt: number, now: number): void {
     const counter = this.counterFor(item.key, item.expiresAtMs, now);
     const held = counter.holds.get(reservationId);
@@ -210,13 +223,17 @@ export class MemoryStateStore implements StateStore {
     }
     counter.reserved += amount;
     if (lapseAt < counter.nextLapseAt) counter.nextLapseAt = lapseAt;
+  }
+
+  /** Records which keys a reservation holds (what settle must undo); a second reserve adds its keys. */
+  private record(reservationId: string, keys: string[], lapseAt: number): void {
     const reservation = this.reservations.get(reservationId);
     if (!reservation) {
-      this.reservations.set(reservationId, { lapseAt, keys: [item.key] });
-    } else {
-      if (!reservation.keys.includes(item.key)) reservation.keys = appended(reservation.keys, item.key);
-      if (lapseAt > reservation.lapseAt) reservation.lapseAt = lapseAt;
+      this.reservations.set(reservationId, { lapseAt, keys });
+      return;
     }
+    for (const key of keys) if (!reservation.keys.includes(key)) reservation.keys = appended(reservation.keys, key);
+    if (lapseAt > reservation.lapseAt) reservation.lapseAt = lapseAt;
   }
 
   /** Drops what nobody touched: ended counters, lapsed holds and records, old settle markers. */
