@@ -168,8 +168,10 @@ export function rowFromText(text: string): LedgerRow | undefined {
   }
   if (Array.isArray(parsed)) {
     if (parsed[0] !== ROW_TEXT_TAG || typeof parsed[1] !== 'string') return undefined;
+    // Columns past an older text's end stay absent, so the store gives them their defaults.
     const row: Record<string, unknown> = {};
-    for (let i = 0; i < LEDGER_COLUMNS.length; i += 1) row[LEDGER_COLUMNS[i] as string] = parsed[i + 1] ?? null;
+    const count = Math.min(LEDGER_COLUMNS.length, parsed.length - 1);
+    for (let i = 0; i < count; i += 1) row[LEDGER_COLUMNS[i] as string] = parsed[i + 1] ?? null;
     return row as unknown as LedgerRow;
   }
   if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { request_id?: unknown }).request_id === 'string') return parsed as LedgerRow;
