@@ -138,8 +138,8 @@ export const LEDGER_COLUMNS = [
 const ROW_TEXT_TAG = 'r1';
 /** How a row's text starts: the tag, then the request id (a string). */
 export const ROW_TEXT_START = `["${ROW_TEXT_TAG}",`;
-/** How a row's text written before 29 November 2026 starts: a JSON object, the request id first. */
-export const OBJECT_ROW_TEXT_START = '{"request_id":';
+/** How a row's text written before 29 November 2026 starts: a JSON object, the request id (a string) first. */
+export const OBJECT_ROW_TEXT_START = '{"request_id":"';
 
 /**
  * A row as the outbox keeps it: a JSON array of the format tag and the values in LEDGER_COLUMNS

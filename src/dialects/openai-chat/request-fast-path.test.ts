@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { seededRandom } from '../../core/seeded-random.js';
 import { decodeChatRequest } from './decode.js';
 import { plainChatRequest } from './request-fast-path.js';
 import { chatRequestSchema } from './request-schema.js';
@@ -94,12 +95,7 @@ test('nested shapes and anything doubtful go to the schema', () => {
 });
 
 test('on random variations the fast path never passes what the schema would not (seeded)', () => {
-  let seed = 20261129;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+  const { next: random, pick } = seededRandom(20261129);
   const values: unknown[] = [
     undefined, null, true, false, 0, -1, 1, 1.5, 2, 2.5, 3, 128, 129, -2, -2.5, 2 ** 53, '', 'x', 'user', [], ['a'], ['a', 'b', 'c', 'd', 'e'], [1], {}, { include_usage: true },
     { include_usage: 'yes' }, [{ type: 'text', text: 'hi' }], { role: 'user', content: 'hi' },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { seededRandom } from '../../core/seeded-random.js';
 import { chunkSchema, decodeStreamChunk } from './stream-chunk.js';
 
 /** The contract: what decodeStreamChunk returns equals the schema's output, and it refuses what the schema refuses. */
@@ -54,12 +55,7 @@ test('a chunk of the wrong shape, or a doubtful one, goes to the schema', () => 
 });
 
 test('on random variations the hand check never passes what the schema would not, and agrees on output (seeded)', () => {
-  let seed = 20261129;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+  const { next: random, pick } = seededRandom(20261129);
   const values: unknown[] = [undefined, null, true, 0, 1, -1.5, '', 'x', 'stop', [], [1], ['a'], {}, { a: 1 }, [{}], [{ index: 0 }], { content: 'x' }];
   const topFields = ['id', 'model', 'created', 'choices', 'usage', 'x_groq', 'error', 'object'];
   const choiceFields = ['index', 'delta', 'finish_reason', 'logprobs'];
