@@ -256,6 +256,18 @@ describe('openai provider: streaming chat', { timeout: 20_000 }, () => {
     assert.equal(upstreamStream('linger-2').request.connection, first.request.connection, 'the second request came on the same connection');
   });
 
+  it('closes the upstream connection when the body has not ended within a second of [DONE]', async () => {
+    const stream = await gateway.client.chat.completions.create({ model: 'gpt-own-pool', messages: user('linger-long [fake chunks=2 done_linger_ms=4000]'), stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, fakeContentPieces(2).join(''));
+    const upstream = upstreamStream('linger-long');
+    // Waiting for a body that does not end would hold the connection, and a shutdown, for as long.
+    await until(() => upstream.closedAt !== undefined, 3_000, 'the gateway to give up on the body');
+    assert.equal(upstream.clientClosed, true);
+    assert.equal(upstream.state, 'streaming', 'closed before the upstream ended its body');
+  });
+
   it('asks the upstream for usage anyway but does not forward it to a client that did not ask', async () => {
     const marker = 'stream-usage-no';
     const chunks = await collect(marker, false);

@@ -121,8 +121,11 @@ export async function* withTransportErrors<T>(source: AsyncIterable<T>, signal: 
 
 /** Most bytes read after a stream's last event so its connection can be reused; past it, closed. */
 const DRAIN_LIMIT_BYTES = 16 * 1024;
-/** Longest wait for the body's end after a stream's last event; past it, the connection is closed. */
-const DRAIN_TIMEOUT_MS = 5_000;
+/**
+ * Longest wait for the body's end after a stream's last event; past it, the connection is closed.
+ * Short, because closing the provider's agent (shutdown, reload) waits for a body being drained.
+ */
+const DRAIN_TIMEOUT_MS = 1_000;
 
 /** A streamed body as a stream parser reads it. */
 export interface StreamedBody {
