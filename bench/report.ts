@@ -12,6 +12,8 @@ export interface TargetCheck {
 }
 
 export interface SystemNumbers {
+  /** req/s of each one-second warm-up slice at 50 connections, before the rounds. */
+  warmUpRps?: number[];
   throughputRps: number[];
   throughputP99Ms: number[];
   latencyP50Us?: number;
@@ -96,6 +98,11 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       `| ${name} | ${cell(rps(name))} | ${cell(medianOf(s.throughputP99Ms), 1)} | ${ratio(rps(name), rps('direct'))} | ${ratio(rps(name), rps('baseline'))} | ${ratio(rps(name), rps('portkey'))} | ${cell(addedP50)} | ${cell(addedP99)} | ${s.kneeRps === undefined ? 'n/a' : `${cell(s.kneeRps)} (${s.kneeConnections} conn)`} |`,
     );
+  }
+  const warmUps = systems.filter((name) => (results.systems[name]?.warmUpRps?.length ?? 0) > 0);
+  if (warmUps.length > 0) {
+    lines.push('', 'Warm-up before the rounds, req/s of each one-second slice at 50 connections (until three in a row agree within 10%; --quick stops at four and takes the last as its number):', '');
+    for (const name of warmUps) lines.push(`- ${name}: ${(results.systems[name]?.warmUpRps ?? []).join(', ')}`);
   }
   lines.push('', '## Streaming', '');
   lines.push('| system | TTFT median µs | added TTFT µs | gap p50 µs | gap p99 µs |', '|---|---|---|---|---|');

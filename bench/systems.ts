@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Target } from './load.js';
 import { freePort, serviceFor, spawnNode, waitUntilUp, type Service } from './processes.js';
@@ -53,7 +53,12 @@ const GUARDRAILS_YAML = `guardrails:
 export async function startBreakerbox(upstream: string, cpu: number | undefined, workDir: string, redisUrl?: string, options: { guards?: boolean; extraYaml?: string; name?: string; nodeArgs?: string[]; root?: string } = {}): Promise<Service> {
   const port = await freePort();
   const name = options.name ?? (options.guards ? 'breakerbox-guards' : redisUrl === undefined ? 'breakerbox' : 'breakerbox-redis');
-  const configPath = join(workDir, `${name}-bench.yaml`);
+  // A folder of its own: a gateway writes its store and outbox beside its config, and another
+  // gateway watching that folder for config changes would be woken by every write (as two
+  // gateways of builds before 29 November, sixth session, were: they watched the directory).
+  const dir = join(workDir, name);
+  await mkdir(dir, { recursive: true });
+  const configPath = join(dir, `${name}-bench.yaml`);
   // Limits high enough never to refuse: the bench measures what checking them costs.
   const limits =
     redisUrl === undefined
@@ -62,7 +67,7 @@ export async function startBreakerbox(upstream: string, cpu: number | undefined,
   await writeFile(
     configPath,
     `server: { host: 127.0.0.1, port: ${port}, shutdown_grace_ms: 1000 }
-store: { path: ${JSON.stringify(join(workDir, `${name}-bench.db`))} }
+store: { path: ${JSON.stringify(join(dir, `${name}-bench.db`))} }
 ${limits}
 plans:
   paid:
