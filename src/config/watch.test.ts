@@ -41,65 +41,56 @@ function watched(path: string) {
   };
 }
 
+/** Does `act` and waits for the change it must cause. */
+async function seen(watch: ReturnType<typeof watched>, act: () => Promise<unknown>): Promise<void> {
+  const next = watch.nextChange();
+  await act();
+  await next;
+}
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, DEBOUNCE_MS * 8));
 
 describe('watchConfigFile', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bb-watch-'));
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('sees a rewrite in place, a rename over the file, and a rewrite of the new file', async () => {
-    const path = join(dir, 'edits.yaml');
+  /** A config file `name` (holding `a: 1`) watched while `body` runs. */
+  async function withWatched(name: string, body: (path: string, watch: ReturnType<typeof watched>) => Promise<void>): Promise<void> {
+    const path = join(dir, name);
     await writeFile(path, 'a: 1\n');
     const watch = watched(path);
     try {
-      let next = watch.nextChange();
-      await writeFile(path, 'a: 2\n');
-      await next;
-      next = watch.nextChange();
-      await writeFile(`${path}.tmp`, 'a: 3\n');
-      await rename(`${path}.tmp`, path);
-      await next;
+      await body(path, watch);
+    } finally {
+      watch.stop();
+    }
+  }
+
+  it('sees a rewrite in place, a rename over the file, and a rewrite of the new file', () =>
+    withWatched('edits.yaml', async (path, watch) => {
+      await seen(watch, () => writeFile(path, 'a: 2\n'));
+      await seen(watch, async () => {
+        await writeFile(`${path}.tmp`, 'a: 3\n');
+        await rename(`${path}.tmp`, path);
+      });
       // The watch must follow the path to the file renamed over it.
-      next = watch.nextChange();
-      await writeFile(path, 'a: 4\n');
-      await next;
-    } finally {
-      watch.stop();
-    }
-  });
+      await seen(watch, () => writeFile(path, 'a: 4\n'));
+    }));
 
-  it('sees the file come back after it was removed', async () => {
-    const path = join(dir, 'removed.yaml');
-    await writeFile(path, 'a: 1\n');
-    const watch = watched(path);
-    try {
-      let next = watch.nextChange();
-      await rm(path);
-      await next;
-      next = watch.nextChange();
-      await writeFile(path, 'a: 2\n');
-      await next;
+  it('sees the file come back after it was removed', () =>
+    withWatched('removed.yaml', async (path, watch) => {
+      await seen(watch, () => rm(path));
+      await seen(watch, () => writeFile(path, 'a: 2\n'));
       // And watches the new file itself from then on.
-      next = watch.nextChange();
-      await writeFile(path, 'a: 3\n');
-      await next;
-    } finally {
-      watch.stop();
-    }
-  });
+      await seen(watch, () => writeFile(path, 'a: 3\n'));
+    }));
 
-  it('ignores writes to other files in the directory, such as a store or outbox beside the config', async () => {
-    const path = join(dir, 'quiet.yaml');
-    await writeFile(path, 'a: 1\n');
-    const watch = watched(path);
-    try {
+  it('ignores writes to other files in the directory, such as a store or outbox beside the config', () =>
+    withWatched('quiet.yaml', async (_path, watch) => {
       for (let i = 0; i < 20; i += 1) await writeFile(join(dir, 'breakerbox.db'), `row ${i}\n`, { flag: 'a' });
       await settle();
       assert.equal(watch.changes, 0);
-    } finally {
-      watch.stop();
-    }
-  });
+    }));
 
   it('calls nothing after it is stopped', async () => {
     const path = join(dir, 'stopped.yaml');
