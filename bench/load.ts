@@ -39,20 +39,20 @@ export async function throughput(target: Target, connections: number, durationS:
 }
 
 /**
- * Loads `target` at `connections` in one-second slices until its rate settles (three slices in a
+ * Loads `target` at `connections` in one-second slices until its rate settles (`inARow` slices in a
  * row within `tolerance` of each other), or for `maxSlices` slices; returns every slice. A fresh
  * Node process needs seconds of load before the JIT has compiled its hot path: a fresh Breakerbox
  * served 308, 927, 1,997, 3,167 and 3,337 req/s in its first five seconds at 50 connections, the
  * baseline proxy 2,002, 7,586, 10,564, 12,500 and 13,012 (29 November, sixth session). A gateway
- * in production runs for days, so what counts is the rate after this. Two slices in a row were
- * not enough: Portkey, still warming, went 193 then 213.
+ * in production runs for days, so what counts is the rate after this. Two slices in a row can
+ * agree while a system is still warming (Portkey went 193 then 213), so the full run asks three.
  */
-export async function warmUp(target: Target, connections: number, maxSlices: number, tolerance = 0.1): Promise<ThroughputResult[]> {
+export async function warmUp(target: Target, connections: number, maxSlices: number, inARow: number, tolerance = 0.1): Promise<ThroughputResult[]> {
   const slices: ThroughputResult[] = [];
   while (slices.length < maxSlices) {
     slices.push(await throughput(target, connections, 1));
-    const lastThree = slices.slice(-3).map((slice) => slice.rps);
-    if (lastThree.length === 3 && Math.max(...lastThree) - Math.min(...lastThree) <= tolerance * Math.max(...lastThree)) break;
+    const last = slices.slice(-inARow).map((slice) => slice.rps);
+    if (last.length === inARow && Math.max(...last) - Math.min(...last) <= tolerance * Math.max(...last)) break;
   }
   return slices;
 }

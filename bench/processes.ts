@@ -14,25 +14,16 @@ export interface Service {
 
 const HAS_TASKSET = existsSync('/usr/bin/taskset');
 
-/** Ports handed out by `freePort`: systems are started together, and each must get its own. */
-const issuedPorts = new Set<number>();
-
-/** A free loopback port (bound and released; good enough for a benchmark on an idle machine), never one handed out before. */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
+/** A free loopback port (bound and released; good enough for a benchmark on an idle machine). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
-    if (!issuedPorts.has(port)) {
-      issuedPorts.add(port);
-      return port;
-    }
-  }
+  });
 }
 
 /** Spawns `node <args>`, optionally pinned to one CPU; stdout goes to `logFile` or /dev/null. */

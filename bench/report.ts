@@ -101,7 +101,7 @@ export function renderMarkdown(results: BenchResults): string {
   }
   const warmUps = systems.filter((name) => (results.systems[name]?.warmUpRps?.length ?? 0) > 0);
   if (warmUps.length > 0) {
-    lines.push('', 'Warm-up before the rounds, req/s of each one-second slice at 50 connections (until three in a row agree within 10%; --quick stops at four and takes the last as its number):', '');
+    lines.push('', 'Warm-up before the rounds, req/s of each one-second slice at 50 connections (until three in a row agree within 10%, at most ten; --quick: two in a row, at most four, and the last is its number):', '');
     for (const name of warmUps) lines.push(`- ${name}: ${(results.systems[name]?.warmUpRps ?? []).join(', ')}`);
   }
   lines.push('', '## Streaming', '');

@@ -3,7 +3,7 @@
  * forward-only Node proxy and Portkey's gateway, interleaved (A B A B ...) so machine drift
  * cancels. Writes bench/results/latest.json and latest.md. See docs/benchmarks.md.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -26,8 +26,8 @@ const { values: args } = parseArgs({
 const quick = args.quick === true;
 /** Run lengths: the full run stays under 5 minutes, --quick under 1 minute. */
 const PLAN = quick
-  ? { rounds: 0, durationS: 1, warmUpSlices: 4, latencyCount: 200, kneeSteps: [16], kneeDurationS: 1, streams: 10, streamChunks: 5, bigStreams: 1_000, hugeStreams: 0, microMs: 100 }
-  : { rounds: 3, durationS: 5, warmUpSlices: 10, latencyCount: 1_500, kneeSteps: [1, 4, 16, 32, 64, 128], kneeDurationS: 2, streams: 60, streamChunks: 5, bigStreams: 1_000, hugeStreams: 10_000, microMs: 400 };
+  ? { rounds: 0, durationS: 1, warmUpSlices: 4, warmUpInARow: 2, latencyCount: 200, kneeSteps: [16], kneeDurationS: 1, streams: 10, streamChunks: 5, bigStreams: 1_000, hugeStreams: 0, microMs: 100 }
+  : { rounds: 3, durationS: 5, warmUpSlices: 10, warmUpInARow: 3, latencyCount: 1_500, kneeSteps: [1, 4, 16, 32, 64, 128], kneeDurationS: 2, streams: 60, streamChunks: 5, bigStreams: 1_000, hugeStreams: 10_000, microMs: 400 };
 /**
  * How long the concurrent-stream runs hold every first token, so all streams are admitted before
  * any ends (a gateway pinned to one slow core took about 6 s to admit 10,000; with 1 s for 1,000,
@@ -48,79 +48,60 @@ function log(message: string): void {
   process.stderr.write(`[bench +${((Date.now() - RUN_STARTED) / 1000).toFixed(1)}s] ${message}\n`);
 }
 
-/** The incremental build of the gateway (`npm run build`), its output on this process's. */
-function build(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the build failed (exit ${code})`))));
-  });
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
   const previous = await readFile(join(RESULTS_DIR, 'latest.json'), 'utf8').then((text) => JSON.parse(text) as BenchResults).catch(() => undefined);
+  log('building Breakerbox');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   const workDir = await mkdtemp(join(tmpdir(), 'breakerbox-bench-'));
   const services: Service[] = [];
   const notMeasured: Record<string, string> = {};
   try {
-    // The build and the upstream together, then every system under test together: started one
-    // after another they took about 9 s of a --quick run on a slow host. Whatever started is
-    // stopped at the end, whatever else failed.
-    const track = <T extends Service | undefined>(starting: Promise<T>): Promise<T | Error> =>
-      starting.then(
-        (service) => {
-          if (service) services.push(service);
-          return service;
-        },
-        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-      );
-    const required = <T>(value: T | Error): T => {
-      if (value instanceof Error) throw value;
-      return value;
-    };
-    log('building Breakerbox; starting the upstream');
-    const [upstreamStart, built] = await Promise.all([track(startUpstream(UPSTREAM_CPU)), build().then(() => undefined, (error: unknown) => error as Error)]);
-    const upstream = required(upstreamStart);
-    required(built);
+    const upstream = await startUpstream(UPSTREAM_CPU);
+    services.push(upstream);
+    const baseline = await startBaseline(upstream.url, PROXY_CPU);
+    services.push(baseline);
+    const gateway = await startBreakerbox(upstream.url, PROXY_CPU, workDir);
+    services.push(gateway);
     const auth = { authorization: `Bearer ${UPSTREAM_KEY}` };
-    const gatewayAuth = { authorization: `Bearer ${GATEWAY_KEY}` };
-    const nginxBinary = findNginx();
-    if (!nginxBinary) notMeasured.nginx = 'nginx is not installed (apt-get install nginx adds it to the run)';
-    const redisUrl = process.env.REDIS_URL;
-    if (!redisUrl) notMeasured['Redis mode'] = 'REDIS_URL is not set';
-    if (args['no-portkey']) notMeasured.portkey = 'skipped with --no-portkey';
-    log(`starting the systems under test${args['no-portkey'] ? '' : ' (Portkey installs on first use)'}`);
-    const [baseline, gatewayStart, nginx, redisGateway, portkey] = await Promise.all([
-      track(startBaseline(upstream.url, PROXY_CPU)),
-      track(startBreakerbox(upstream.url, PROXY_CPU, workDir)),
-      track(nginxBinary ? startNginx(nginxBinary, upstream.url, workDir, PROXY_CPU) : Promise.resolve(undefined)),
-      track(redisUrl ? startBreakerbox(upstream.url, PROXY_CPU, workDir, redisUrl) : Promise.resolve(undefined)),
-      track(args['no-portkey'] ? Promise.resolve(undefined) : startPortkey({ upstreamBaseUrl: `${upstream.url}/v1`, upstreamApiKey: UPSTREAM_KEY, cpu: PROXY_CPU, log: (line) => log(`portkey: ${line}`) })),
-    ]);
     const targets: Target[] = [
       { name: 'direct', url: upstream.url, headers: auth, body: chatBody('gpt-4o-mini') },
-      { name: 'baseline', url: required(baseline).url, headers: auth, body: chatBody('gpt-4o-mini') },
+      { name: 'baseline', url: baseline.url, headers: auth, body: chatBody('gpt-4o-mini') },
     ];
-    const nginxService = required(nginx);
-    if (nginxService) targets.push({ name: 'nginx', url: nginxService.url, headers: auth, body: chatBody('gpt-4o-mini') });
-    const gateway = required(gatewayStart);
-    targets.push({ name: 'breakerbox', url: gateway.url, headers: gatewayAuth, body: chatBody('bench') });
-    const redisService = required(redisGateway);
-    if (redisService) targets.push({ name: 'breakerbox-redis', url: redisService.url, headers: gatewayAuth, body: chatBody('bench') });
-    // Only the peer may fail to start: the run goes on without it and says so.
-    if (portkey instanceof Error) notMeasured.portkey = `could not start: ${portkey.message.split('\n')[0]}`;
-    else if (portkey) targets.push({ name: 'portkey', url: portkey.url, headers: portkey.headers, body: chatBody('gpt-4o-mini') });
+    const nginxBinary = findNginx();
+    if (nginxBinary) {
+      const nginx = await startNginx(nginxBinary, upstream.url, workDir, PROXY_CPU);
+      services.push(nginx);
+      targets.push({ name: 'nginx', url: nginx.url, headers: auth, body: chatBody('gpt-4o-mini') });
+    } else notMeasured.nginx = 'nginx is not installed (apt-get install nginx adds it to the run)';
+    targets.push({ name: 'breakerbox', url: gateway.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') });
+    const redisUrl = process.env.REDIS_URL;
+    if (redisUrl) {
+      const redisGateway = await startBreakerbox(upstream.url, PROXY_CPU, workDir, redisUrl);
+      services.push(redisGateway);
+      targets.push({ name: 'breakerbox-redis', url: redisGateway.url, headers: { authorization: `Bearer ${GATEWAY_KEY}` }, body: chatBody('bench') });
+    } else notMeasured['Redis mode'] = 'REDIS_URL is not set';
+    if (args['no-portkey']) notMeasured.portkey = 'skipped with --no-portkey';
+    else {
+      try {
+        log('starting Portkey (installs on first use)');
+        const portkey = await startPortkey({ upstreamBaseUrl: `${upstream.url}/v1`, upstreamApiKey: UPSTREAM_KEY, cpu: PROXY_CPU, log: (line) => log(`portkey: ${line}`) });
+        services.push({ name: portkey.name, url: portkey.url, pid: portkey.pid, stop: portkey.stop });
+        targets.push({ name: 'portkey', url: portkey.url, headers: portkey.headers, body: chatBody('gpt-4o-mini') });
+      } catch (error) {
+        notMeasured.portkey = `could not start: ${(error as Error).message.split('\n')[0]}`;
+      }
+    }
     const systems: Record<string, SystemNumbers> = Object.fromEntries(targets.map((target) => [target.name, { throughputRps: [], throughputP99Ms: [], errors: 0 }]));
     const numbers = (name: string) => systems[name] as SystemNumbers;
 
     for (const target of targets) {
       log(`warm-up: ${target.name}`);
-      const slices = await warmUp(target, 50, PLAN.warmUpSlices);
+      const slices = await warmUp(target, 50, PLAN.warmUpSlices, PLAN.warmUpInARow);
       const system = numbers(target.name);
       system.warmUpRps = slices.map((slice) => Math.round(slice.rps));
       for (const slice of slices) system.errors += slice.errors + slice.non2xx;
-      // --quick has no rounds of its own: its number is the warm-up's last slice, once settled.
+      // --quick has no rounds of its own: its number is the warm-up's last slice, settled or not.
       const last = slices[slices.length - 1];
       if (PLAN.rounds === 0 && last) {
         system.throughputRps.push(round2(last.rps));
