@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { Agent, Pool, request } from 'undici';
-import { rssMb } from './processes.js';
+import { cpuMicros, rssMb } from './processes.js';
 
 /** Where and how to send a chat completion to one system under test. */
 export interface Target {
@@ -13,14 +13,21 @@ export interface Target {
 
 export interface ThroughputResult {
   rps: number;
+  /** CPU time of the system's process (children included) per request, when its pid was given. */
+  cpuUsPerReq?: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
   non2xx: number;
 }
 
-/** Requests per second at `connections` concurrent connections (autocannon, non-streaming). */
-export async function throughput(target: Target, connections: number, durationS: number): Promise<ThroughputResult> {
+/**
+ * Requests per second at `connections` concurrent connections (autocannon, non-streaming), and
+ * with `pid` the CPU the system spent a request: steadier than req/s on a noisy host, and what
+ * throughput on one pinned core comes down to.
+ */
+export async function throughput(target: Target, connections: number, durationS: number, pid?: number): Promise<ThroughputResult> {
+  const cpuBefore = pid === undefined ? 0 : await cpuMicros(pid);
   const result = await autocannon({
     url: `${target.url}/v1/chat/completions`,
     method: 'POST',
@@ -29,8 +36,10 @@ export async function throughput(target: Target, connections: number, durationS:
     connections,
     duration: durationS,
   });
+  const cpuUsPerReq = pid === undefined || result.requests.total === 0 ? undefined : ((await cpuMicros(pid)) - cpuBefore) / result.requests.total;
   return {
     rps: result.requests.average,
+    ...(cpuUsPerReq === undefined ? {} : { cpuUsPerReq }),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
@@ -47,10 +56,10 @@ export async function throughput(target: Target, connections: number, durationS:
  * in production runs for days, so what counts is the rate after this. Two slices in a row can
  * agree while a system is still warming (Portkey went 193 then 213), so the full run asks three.
  */
-export async function warmUp(target: Target, connections: number, maxSlices: number, inARow: number, tolerance = 0.1): Promise<ThroughputResult[]> {
+export async function warmUp(target: Target, connections: number, maxSlices: number, inARow: number, pid?: number, tolerance = 0.1): Promise<ThroughputResult[]> {
   const slices: ThroughputResult[] = [];
   while (slices.length < maxSlices) {
-    slices.push(await throughput(target, connections, 1));
+    slices.push(await throughput(target, connections, 1, pid));
     const last = slices.slice(-inARow).map((slice) => slice.rps);
     if (last.length === inARow && Math.max(...last) - Math.min(...last) <= tolerance * Math.max(...last)) break;
   }

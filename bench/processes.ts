@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'undici';
 
 /** A process the benchmark started; stopped by its own PID only. */
@@ -75,4 +75,24 @@ export async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) / 1024 : 0;
+}
+
+/** Clock ticks a second in /proc's times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU time (user and system, all threads) of a process and of its children, in microseconds,
+ * from /proc (Linux; 0 elsewhere). Children count because nginx serves from a worker process.
+ */
+export async function cpuMicros(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (!stat) return 0;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the full line (11 and 12 after the command name).
+  let micros = ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  for (const task of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
+    for (const child of children.split(' ').filter(Boolean)) micros += await cpuMicros(Number(child));
+  }
+  return micros;
 }

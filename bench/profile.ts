@@ -6,13 +6,13 @@
  * after a hot-path change. With --cpu-prof, Breakerbox writes a V8 CPU profile and the top
  * self-time functions are printed.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildUnlessFresh } from './build.js';
 import { throughput, type Target } from './load.js';
-import type { Service } from './processes.js';
+import { cpuMicros, type Service } from './processes.js';
 import { chatBody, GATEWAY_KEY, startBaseline, startBreakerbox, startUpstream, UPSTREAM_KEY } from './systems.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -34,13 +34,6 @@ const { values: args } = parseArgs({
   },
 });
 const CLOCK_TICKS = 100;
-
-async function cpuMicros(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the full line (11 and 12 after the command name).
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
-}
 
 interface Measured {
   rps: number;
@@ -103,7 +96,7 @@ async function printProfile(dir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  buildUnlessFresh(ROOT, (message) => process.stdout.write(`${message}\n`));
   const workDir = await mkdtemp(join(tmpdir(), 'breakerbox-profile-'));
   const profileDir = join(workDir, 'profiles');
   const services: Service[] = [];

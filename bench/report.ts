@@ -16,6 +16,8 @@ export interface SystemNumbers {
   warmUpRps?: number[];
   throughputRps: number[];
   throughputP99Ms: number[];
+  /** CPU µs the system's process spent a request in each round (from /proc; empty where unknown). */
+  cpuUsPerReq: number[];
   latencyP50Us?: number;
   latencyP99Us?: number;
   kneeRps?: number;
@@ -88,15 +90,15 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push(`# Benchmark results (${results.mode})`, '');
   lines.push(`${results.startedAt}, ${results.durationS.toFixed(0)} s. ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, CPU pinning ${m.pinned ? 'on' : 'off'}.`, '');
   lines.push('## Non-streaming', '');
-  lines.push('| system | req/s @50 conn (median) | p99 ms @50 | vs direct | vs baseline | vs Portkey | added p50 µs @1 | added p99 µs @1 | best req/s with p99 < 20 ms |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('| system | req/s @50 conn (median) | p99 ms @50 | CPU µs/req @50 (median) | vs direct | vs baseline | vs Portkey | added p50 µs @1 | added p99 µs @1 | best req/s with p99 < 20 ms |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   const direct = results.systems.direct;
   for (const name of systems) {
     const s = results.systems[name] as SystemNumbers;
     const addedP50 = name === 'direct' || s.latencyP50Us === undefined || direct?.latencyP50Us === undefined ? undefined : s.latencyP50Us - direct.latencyP50Us;
     const addedP99 = name === 'direct' || s.latencyP99Us === undefined || direct?.latencyP99Us === undefined ? undefined : s.latencyP99Us - direct.latencyP99Us;
     lines.push(
-      `| ${name} | ${cell(rps(name))} | ${cell(medianOf(s.throughputP99Ms), 1)} | ${ratio(rps(name), rps('direct'))} | ${ratio(rps(name), rps('baseline'))} | ${ratio(rps(name), rps('portkey'))} | ${cell(addedP50)} | ${cell(addedP99)} | ${s.kneeRps === undefined ? 'n/a' : `${cell(s.kneeRps)} (${s.kneeConnections} conn)`} |`,
+      `| ${name} | ${cell(rps(name))} | ${cell(medianOf(s.throughputP99Ms), 1)} | ${cell(medianOf(s.cpuUsPerReq ?? []))} | ${ratio(rps(name), rps('direct'))} | ${ratio(rps(name), rps('baseline'))} | ${ratio(rps(name), rps('portkey'))} | ${cell(addedP50)} | ${cell(addedP99)} | ${s.kneeRps === undefined ? 'n/a' : `${cell(s.kneeRps)} (${s.kneeConnections} conn)`} |`,
     );
   }
   const warmUps = systems.filter((name) => (results.systems[name]?.warmUpRps?.length ?? 0) > 0);

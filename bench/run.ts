@@ -3,13 +3,13 @@
  * forward-only Node proxy and Portkey's gateway, interleaved (A B A B ...) so machine drift
  * cancels. Writes bench/results/latest.json and latest.md. See docs/benchmarks.md.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { concurrentStreams, median, percentile, sequentialLatency, streamTiming, throughput, warmUp, type StreamTiming, type Target } from './load.js';
+import { buildUnlessFresh } from './build.js';
 import { runMicroBenchmarks } from './micro.js';
 import { findNginx, startNginx } from './peers/nginx.js';
 import { startPortkey } from './peers/portkey.js';
@@ -51,8 +51,7 @@ function log(message: string): void {
 async function main(): Promise<void> {
   const started = Date.now();
   const previous = await readFile(join(RESULTS_DIR, 'latest.json'), 'utf8').then((text) => JSON.parse(text) as BenchResults).catch(() => undefined);
-  log('building Breakerbox');
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  buildUnlessFresh(ROOT, log);
   const workDir = await mkdtemp(join(tmpdir(), 'breakerbox-bench-'));
   const services: Service[] = [];
   const notMeasured: Record<string, string> = {};
@@ -92,12 +91,14 @@ async function main(): Promise<void> {
         notMeasured.portkey = `could not start: ${(error as Error).message.split('\n')[0]}`;
       }
     }
-    const systems: Record<string, SystemNumbers> = Object.fromEntries(targets.map((target) => [target.name, { throughputRps: [], throughputP99Ms: [], errors: 0 }]));
+    const systems: Record<string, SystemNumbers> = Object.fromEntries(targets.map((target) => [target.name, { throughputRps: [], throughputP99Ms: [], cpuUsPerReq: [], errors: 0 }]));
     const numbers = (name: string) => systems[name] as SystemNumbers;
 
+    // The process whose CPU a target's requests cost (direct: the upstream).
+    const pidOf = new Map<string, number>(services.map((service) => [service.name === 'upstream' ? 'direct' : service.name, service.pid]));
     for (const target of targets) {
       log(`warm-up: ${target.name}`);
-      const slices = await warmUp(target, 50, PLAN.warmUpSlices, PLAN.warmUpInARow);
+      const slices = await warmUp(target, 50, PLAN.warmUpSlices, PLAN.warmUpInARow, pidOf.get(target.name));
       const system = numbers(target.name);
       system.warmUpRps = slices.map((slice) => Math.round(slice.rps));
       for (const slice of slices) system.errors += slice.errors + slice.non2xx;
@@ -106,14 +107,16 @@ async function main(): Promise<void> {
       if (PLAN.rounds === 0 && last) {
         system.throughputRps.push(round2(last.rps));
         system.throughputP99Ms.push(last.p99Ms);
+        if (last.cpuUsPerReq !== undefined) system.cpuUsPerReq.push(round2(last.cpuUsPerReq));
       }
     }
 
     for (let round = 0; round < PLAN.rounds; round += 1) {
       for (const target of targets) {
         log(`throughput round ${round + 1}/${PLAN.rounds}: ${target.name}`);
-        const result = await throughput(target, 50, PLAN.durationS);
+        const result = await throughput(target, 50, PLAN.durationS, pidOf.get(target.name));
         numbers(target.name).throughputRps.push(round2(result.rps));
+        if (result.cpuUsPerReq !== undefined) numbers(target.name).cpuUsPerReq.push(round2(result.cpuUsPerReq));
         numbers(target.name).throughputP99Ms.push(result.p99Ms);
         numbers(target.name).errors += result.errors + result.non2xx;
       }
