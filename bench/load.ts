@@ -27,7 +27,7 @@ export interface ThroughputResult {
  * throughput on one pinned core comes down to.
  */
 export async function throughput(target: Target, connections: number, durationS: number, pid?: number): Promise<ThroughputResult> {
-  const cpuBefore = pid === undefined ? 0 : await cpuMicros(pid);
+  const cpuBefore = pid === undefined ? undefined : await cpuMicros(pid);
   const result = await autocannon({
     url: `${target.url}/v1/chat/completions`,
     method: 'POST',
@@ -36,7 +36,8 @@ export async function throughput(target: Target, connections: number, durationS:
     connections,
     duration: durationS,
   });
-  const cpuUsPerReq = pid === undefined || result.requests.total === 0 ? undefined : ((await cpuMicros(pid)) - cpuBefore) / result.requests.total;
+  const cpuAfter = pid === undefined ? undefined : await cpuMicros(pid);
+  const cpuUsPerReq = cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests.total;
   return {
     rps: result.requests.average,
     ...(cpuUsPerReq === undefined ? {} : { cpuUsPerReq }),

@@ -82,17 +82,18 @@ const CLOCK_TICKS = 100;
 
 /**
  * CPU time (user and system, all threads) of a process and of its children, in microseconds,
- * from /proc (Linux; 0 elsewhere). Children count because nginx serves from a worker process.
+ * from /proc (Linux; undefined where there is none, or the process is gone). Children count
+ * because nginx serves from a worker process.
  */
-export async function cpuMicros(pid: number): Promise<number> {
+export async function cpuMicros(pid: number): Promise<number | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  if (!stat) return 0;
+  if (!stat) return undefined;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the full line (11 and 12 after the command name).
   let micros = ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
   for (const task of await readdir(`/proc/${pid}/task`).catch(() => [])) {
     const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
-    for (const child of children.split(' ').filter(Boolean)) micros += await cpuMicros(Number(child));
+    for (const child of children.split(' ').filter(Boolean)) micros += (await cpuMicros(Number(child))) ?? 0;
   }
   return micros;
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildUnlessFresh } from './build.js';
 import { throughput, type Target } from './load.js';
-import { cpuMicros, type Service } from './processes.js';
+import type { Service } from './processes.js';
 import { chatBody, GATEWAY_KEY, startBaseline, startBreakerbox, startUpstream, UPSTREAM_KEY } from './systems.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -54,16 +54,15 @@ async function threadMicros(pid: number): Promise<Map<string, number>> {
 }
 
 async function measure(target: Target, pid: number, seconds: number): Promise<Measured> {
-  const before = await cpuMicros(pid);
   const threadsBefore = await threadMicros(pid);
-  const result = await throughput(target, Number(args.connections), seconds);
-  const after = await cpuMicros(pid);
+  const result = await throughput(target, Number(args.connections), seconds, pid);
   const threadsAfter = await threadMicros(pid);
   const requests = result.rps * seconds;
   const perThread = [...threadsAfter].map(([name, micros]) => `${name} ${((micros - (threadsBefore.get(name) ?? 0)) / requests).toFixed(1)}`).filter((line) => !line.endsWith(' 0.0'));
   process.stdout.write(`  threads (µs/req): ${perThread.join(', ')}\n`);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${target.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.rps, cpuUsPerReq: (after - before) / (result.rps * seconds) };
+  // /proc is required here (Linux); without it the CPU reads as not a number.
+  return { rps: result.rps, cpuUsPerReq: result.cpuUsPerReq ?? Number.NaN };
 }
 
 interface ProfileNode {
