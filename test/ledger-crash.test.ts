@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,14 +30,22 @@ describe('ledger: kill -9 under load (SQLite store)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('every request that completed for its client is in the ledger exactly once after a restart', async () => {
-    const storePath = join(dir, 'records.db');
-    const outcome = await crashUnderLoad(dir, `store: { path: ${JSON.stringify(storePath)} }`, async () => rowsById(storePath), runs);
-    console.log(`ledger crash test (SQLite): ${outcome.summary}`);
+  /** A gateway killed under load from `connections` clients, then restarted: nothing lost, nothing twice. */
+  async function crashAndRestart(name: string, connections?: number): Promise<void> {
+    const runDir = join(dir, name);
+    await mkdir(runDir);
+    const storePath = join(runDir, 'records.db');
+    const outcome = await crashUnderLoad(runDir, `store: { path: ${JSON.stringify(storePath)} }`, async () => rowsById(storePath), runs, connections);
+    console.log(`ledger crash test (SQLite, ${name}): ${outcome.summary}`);
     assert.ok(outcome.missingBefore > 0, `the kill should leave records in the outbox (${outcome.summary})`);
     assert.deepEqual(outcome.missing, [], `completed requests missing from the ledger (${outcome.summary})`);
     assert.deepEqual(outcome.duplicated, [], 'a request id appears more than once');
     assert.ok(outcome.replayed >= outcome.missingBefore, 'the restart replayed the outbox');
     assert.equal(outcome.secondExit, 0, outcome.secondStderr);
-  });
+  }
+
+  it('every request that completed for its client is in the ledger exactly once after a restart', () => crashAndRestart('concurrent'));
+
+  // Each request is then alone in flight, and its record is written at once instead of in a group.
+  it('the same with one request at a time', () => crashAndRestart('one-at-a-time', 1));
 });

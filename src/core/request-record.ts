@@ -126,20 +126,26 @@ export function publishRequestSettled(record: RequestRecord): void {
  * A subscriber that writes records durably in groups (the ledger) says here when the records
  * published so far are on disk. The server waits for it before a response's last byte, so an
  * answer a client saw complete is never missing from the records, while one commit covers every
- * request of an event-loop turn.
+ * request of an event-loop turn. `now`: write what is pending at once (nothing else is in flight
+ * to share the commit with); the barrier then returns undefined.
  */
-let durabilityBarrier: (() => Promise<void> | undefined) | undefined;
+export type DurabilityBarrier = (now: boolean) => Promise<void> | undefined;
 
-export function setDurabilityBarrier(barrier: () => Promise<void> | undefined): void {
+let durabilityBarrier: DurabilityBarrier | undefined;
+
+export function setDurabilityBarrier(barrier: DurabilityBarrier): void {
   durabilityBarrier = barrier;
 }
 
 /** Removes the barrier, if it is still this one (another gateway in the process may have set its own). */
-export function clearDurabilityBarrier(barrier: () => Promise<void> | undefined): void {
+export function clearDurabilityBarrier(barrier: DurabilityBarrier): void {
   if (durabilityBarrier === barrier) durabilityBarrier = undefined;
 }
 
-/** Resolves once every record published so far is durable; undefined when nothing is pending. */
-export function recordsDurable(): Promise<void> | undefined {
-  return durabilityBarrier?.();
+/**
+ * Resolves once every record published so far is durable; undefined when nothing is pending, or
+ * when `now` had it written before returning.
+ */
+export function recordsDurable(now = false): Promise<void> | undefined {
+  return durabilityBarrier?.(now);
 }

@@ -24,6 +24,11 @@ export interface SettleInfo {
   status: number;
   /** The client went away before the reply was complete. */
   clientClosed: boolean;
+  /**
+   * No other request is in flight on this server: no other record can share this one's durable
+   * write, so it is written at once rather than at the end of the event-loop turn.
+   */
+  alone?: boolean;
 }
 
 /** What the server writes back: a whole body, or SSE chunks written with backpressure. */

@@ -191,6 +191,7 @@ export class RequestScope {
     for (const hook of this.settleHooks ?? []) hook();
     publishRequestSettled(this.record);
     // Resolves once the record is on disk (the ledger's group commit); the last byte waits for it.
-    return recordsDurable();
+    // A request alone in flight has nothing to share a commit with: it is written now.
+    return recordsDurable(info.alone === true);
   }
 }

@@ -283,7 +283,7 @@ export class GatewayServer {
     response.writeHead(reply.status, reply.headers);
     // Settle before the last byte: an answer the client received is always recorded (the settle
     // from the response's close is then a no-op). The ledger's group commit may ask to wait.
-    const durable = reply.onSettled?.({ status: reply.status, clientClosed: false });
+    const durable = reply.onSettled?.({ status: reply.status, clientClosed: false, alone: this.inFlight === 1 });
     if (durable) await durable;
     response.end(body);
   }

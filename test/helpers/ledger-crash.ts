@@ -33,7 +33,8 @@ export interface CrashOutcome {
  * `storeYaml` is the config's `store:` line; the shipper is slowed down so whatever goes through
  * the outbox is still there at the kill. Processes it started are tracked in `runs`.
  */
-export async function crashUnderLoad(dir: string, storeYaml: string, readRows: () => Promise<Map<string, number>>, runs: CliRun[]): Promise<CrashOutcome> {
+/** `connections`: 1 sends one request at a time, so each is alone in flight and its record is written at once, not in a group. */
+export async function crashUnderLoad(dir: string, storeYaml: string, readRows: () => Promise<Map<string, number>>, runs: CliRun[], connections = CONNECTIONS): Promise<CrashOutcome> {
   const configPath = join(dir, 'gateway.yaml');
   await writeFile(
     configPath,
@@ -81,7 +82,7 @@ models:
       }
     }
   };
-  const load = Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
+  const load = Promise.all(Array.from({ length: connections }, (_, w) => worker(w)));
   while (Date.now() - loadStarted < KILL_BY_MS && (Date.now() - loadStarted < KILL_AFTER_MS || completed.size < KILL_AFTER_COMPLETED)) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

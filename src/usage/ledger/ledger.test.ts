@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfigText } from '../../config/load.js';
-import { publishRequestSettled } from '../../core/request-record.js';
+import { publishRequestSettled, recordsDurable } from '../../core/request-record.js';
 import { ledgerRow } from '../../store/ledger.contract.js';
 import { openRecordStore } from '../../store/open-store.js';
 import { startLedger } from './ledger.js';
@@ -18,6 +18,32 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 const config = (yaml: string) => parseConfigText(`auth: { disabled: true }\nproviders: {}\nmodels: {}\nstore: { path: ':memory:' }\n${yaml}`, 'test.yaml');
 
 describe('ledger writer', () => {
+  it('writes a group at the end of the turn, or at once for a request alone in flight', async () => {
+    const store = await openRecordStore({ driver: 'sqlite', path: ':memory:' });
+    const ledger = startLedger(config('ledger: { flush_ms: 60000 }'), store, silent);
+    try {
+      let written = false;
+      publishRequestSettled(sampleRecord('grouped-1'));
+      const turn = recordsDurable();
+      assert.ok(turn instanceof Promise, 'a settled record waits for its group');
+      void turn.then(() => (written = true));
+      await Promise.resolve();
+      assert.equal(written, false, 'the group is not written within the turn');
+      // Alone in flight: what is pending is written before the barrier returns, the group
+      // above included, without waiting for the event loop.
+      publishRequestSettled(sampleRecord('alone-1'));
+      assert.equal(recordsDurable(true), undefined);
+      await Promise.resolve();
+      assert.equal(written, true, "the earlier record's group was written with it");
+      assert.equal(recordsDurable(), undefined, 'nothing is left pending');
+      await ledger.flush();
+      assert.equal(await store.ledger.countRequests(), 2);
+    } finally {
+      await ledger.close();
+      await store.close();
+    }
+  });
+
   it('records settled requests from the channel, skips excluded endpoints, and ships on flush', async () => {
     const store = await openRecordStore({ driver: 'sqlite', path: ':memory:' });
     const ledger = startLedger(config('ledger: { flush_ms: 60000, exclude_endpoints: [health] }'), store, silent);

@@ -65,15 +65,20 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog, 
   let appendFailing = false;
 
   // Group commit: the rows of one event-loop turn are written in one outbox transaction. The
-  // server holds each response's last byte until its group is on disk (setDurabilityBarrier).
+  // server holds each response's last byte until its group is on disk (setDurabilityBarrier). A
+  // request alone in flight is written at once: waiting for the turn's end would share nothing
+  // and only add a trip around the event loop to its latency.
   let group: LedgerRow[] = [];
   let groupDone: Promise<void> | undefined;
   let resolveGroup: () => void = () => undefined;
+  let scheduled: NodeJS.Immediate | undefined;
   const commitGroup = () => {
     const rows = group;
     const resolve = resolveGroup;
     group = [];
     groupDone = undefined;
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
     if (rows.length === 0) return resolve();
     const texts = rows.map(rowToText);
     try {
@@ -96,14 +101,18 @@ export function startLedger(config: Config, store: RecordStore, log: LedgerLog, 
       group.push(toLedgerRow(record));
       if (!groupDone) {
         groupDone = new Promise((resolve) => (resolveGroup = resolve));
-        setImmediate(commitGroup);
+        scheduled = setImmediate(commitGroup);
       }
     } catch (error) {
       log.error({ err: errorText(error), request_id: record.requestId }, 'ledger: a record could not be written');
     }
   };
   requestSettledChannel.subscribe(onSettled);
-  const barrier = () => groupDone;
+  const barrier = (now: boolean) => {
+    if (!now || groupDone === undefined) return groupDone;
+    commitGroup();
+    return undefined;
+  };
   setDurabilityBarrier(barrier);
 
   let retention: Promise<void> | undefined;
