@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -33,12 +33,12 @@ describe('ledger outbox', () => {
     }
   });
 
-  it('a file keeps its records across close and reopen (folder created), also after a checkpoint', () => {
+  it('a file keeps its records across close and reopen (folder created), also after a checkpoint', async () => {
     const path = freshPath();
     const first = Outbox.open(path);
     for (let i = 0; i < 5; i += 1) first.append(`{"requestId":"r${i}"}`);
     first.remove((first.take(2)[1] as { seq: number }).seq);
-    first.maintain(true);
+    await first.maintain(true);
     first.append('{"requestId":"r5"}');
     first.close();
     const second = Outbox.open(path);
@@ -51,6 +51,46 @@ describe('ledger outbox', () => {
       assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
     } finally {
       second.close();
+    }
+  });
+
+  it('a checkpoint lets the WAL be reused from its start; below the write threshold maintain leaves it alone', async () => {
+    const path = freshPath();
+    const outbox = Outbox.open(path);
+    const walBytes = () => statSync(`${path}-wal`).size;
+    const appendAndShip = (count: number) => {
+      for (let i = 0; i < count; i += 1) outbox.append(`{"requestId":"w${i}"}`);
+      outbox.remove(Number.MAX_SAFE_INTEGER);
+    };
+    try {
+      appendAndShip(200);
+      const afterFirst = walBytes();
+      // 201 writes: under the threshold, so no checkpoint, and the next writes grow the WAL.
+      await outbox.maintain();
+      appendAndShip(200);
+      const afterSecond = walBytes();
+      assert.ok(afterSecond > afterFirst * 1.5, `WAL ${afterFirst} -> ${afterSecond} bytes`);
+      await outbox.maintain(true);
+      appendAndShip(200);
+      assert.ok(walBytes() <= afterSecond, `after a checkpoint the WAL is rewritten in place: ${walBytes()} > ${afterSecond} bytes`);
+      assert.equal(outbox.depth(), 0);
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it('a checkpoint under way when the outbox closes ends quietly, and the records stay in the file', async () => {
+    const path = freshPath();
+    const outbox = Outbox.open(path);
+    for (let i = 0; i < 3; i += 1) outbox.append(`{"requestId":"c${i}"}`);
+    const checkpoint = outbox.maintain(true);
+    outbox.close();
+    await checkpoint;
+    const reopened = Outbox.open(path);
+    try {
+      assert.deepEqual(reopened.take(10).map((entry) => JSON.parse(outboxText(entry)).requestId), ['c0', 'c1', 'c2']);
+    } finally {
+      reopened.close();
     }
   });
 

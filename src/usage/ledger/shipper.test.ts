@@ -67,6 +67,33 @@ describe('ledger shipper', () => {
     }
   });
 
+  it('a failed outbox checkpoint is logged as a warning and shipping goes on', async () => {
+    const outbox = Outbox.open(':memory:');
+    let checkpoints = 0;
+    const failing = Object.assign(outbox, {
+      maintain: async () => {
+        checkpoints += 1;
+        throw new Error('disk I/O error');
+      },
+    });
+    const store = fakeStore();
+    const log = recordingLog();
+    const shipper = new Shipper([failing], [], store.sink, options(log, { flushMs: 10_000 }));
+    try {
+      outbox.append(JSON.stringify(toLedgerRow(sampleRecord('before'))));
+      await shipper.flush();
+      outbox.append(JSON.stringify(toLedgerRow(sampleRecord('after'))));
+      await shipper.flush();
+      assert.deepEqual([...store.stored.keys()].sort(), ['after', 'before']);
+      assert.ok(checkpoints >= 2);
+      const warnings = log.lines.filter((line) => line.level === 'warn');
+      assert.ok(warnings.length >= 2 && warnings.every((line) => /checkpoint failed/.test(line.message) && line.fields.err === 'disk I/O error'), JSON.stringify(warnings));
+    } finally {
+      await shipper.close(100);
+      outbox.close();
+    }
+  });
+
   it('gives a text sink the outbox texts as stored: rows as they are in either format, older records made rows, neither set aside', async () => {
     const outbox = Outbox.open(':memory:', { hotCapacity: 0 });
     const calls: string[][] = [];

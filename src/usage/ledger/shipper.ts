@@ -8,7 +8,8 @@ export interface OutboxSource {
   remove(seq: number): void;
   reject(entries: readonly OutboxEntry[], reason: string): void;
   depth(): number;
-  maintain(): void;
+  /** Upkeep between drains (an outbox file's WAL checkpoint); the shipper awaits it before its next run. */
+  maintain(): void | Promise<void>;
 }
 
 /** Writes rows to the record store in one transaction (idempotent by request id). */
@@ -183,7 +184,18 @@ export class Shipper {
     } catch (error) {
       if (!this.abandoned) this.failed(error);
     }
-    if (!this.abandoned) for (const source of this.sources) source.maintain();
+    if (!this.abandoned) await this.maintainSources();
+  }
+
+  /** The sources' upkeep; a failed checkpoint is logged and tried again after later drains. */
+  private async maintainSources(): Promise<void> {
+    for (const source of this.sources) {
+      try {
+        await source.maintain();
+      } catch (error) {
+        this.options.log.warn({ err: errorText(error) }, 'ledger: outbox checkpoint failed; the outbox file grows until one succeeds');
+      }
+    }
   }
 
   /** Ships one source batch by batch until it is empty, or throws on a store failure. */
