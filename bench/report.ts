@@ -59,7 +59,17 @@ export function check(
   const known = value !== null && value !== undefined && Number.isFinite(value);
   const met = known && (direction === 'min' ? (value as number) >= target : (value as number) <= target);
   // The note explains a miss; a met target needs none.
-  return { name, value: known ? round(value as number) : null, target, direction, unit, met, ...(note && !met ? { note } : {}) };
+  return { name, value: known ? shownValue(value as number, target, direction, met) : null, target, direction, unit, met, ...(note && !met ? { note } : {}) };
+}
+
+/**
+ * Two decimals, unless rounding would put the value on the other side of its goal (0.6986x shown as
+ * 0.7x against a goal of 0.7x, not met): then four, so the table never contradicts itself.
+ */
+function shownValue(value: number, target: number, direction: 'min' | 'max', met: boolean): number {
+  const short = round(value);
+  const shortMeets = direction === 'min' ? short >= target : short <= target;
+  return shortMeets === met ? short : round(value, 4);
 }
 
 export function round(value: number, digits = 2): number {
