@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,26 @@ describe('ledger outbox', () => {
       appendAndShip(200);
       assert.ok(walBytes() <= afterSecond, `after a checkpoint the WAL is rewritten in place: ${walBytes()} > ${afterSecond} bytes`);
       assert.equal(outbox.depth(), 0);
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it('a checkpoint keeps the file locked: another process still cannot open it', async () => {
+    const path = freshPath();
+    const outbox = Outbox.open(path);
+    // Another process opening the file: prints the error's name, or "opened".
+    const otherProcessOpens = () =>
+      execFileSync(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', `const { Outbox } = await import(${JSON.stringify(new URL('./outbox.ts', import.meta.url).href)}); try { Outbox.open(${JSON.stringify(path)}).close(); process.stdout.write('opened'); } catch (error) { process.stdout.write(error.name); }`],
+        { encoding: 'utf8' },
+      );
+    try {
+      for (let i = 0; i < 10; i += 1) outbox.append(`{"requestId":"l${i}"}`);
+      assert.equal(otherProcessOpens(), 'OutboxBusyError');
+      await outbox.maintain(true);
+      assert.equal(otherProcessOpens(), 'OutboxBusyError');
     } finally {
       outbox.close();
     }
