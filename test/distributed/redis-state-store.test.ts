@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { openStateStore, type StateChange } from '../../src/state/index.js';
-import { RedisStateStore } from '../../src/state/redis/redis-state-store.js';
+import { MAX_BATCH, RedisStateStore } from '../../src/state/redis/redis-state-store.js';
 import { hashTagOf, slotPrefix } from '../../src/state/redis/scripts.js';
 import { ResilientStateStore } from '../../src/state/resilient-state-store.js';
 import { describeStateStoreContract } from '../../src/state/state-store.contract.js';
@@ -181,6 +181,58 @@ describe('redis state store, several instances and the wire', { skip }, () => {
     } finally {
       await store.close();
       silent.close();
+    }
+  });
+
+  it('the calls of one turn travel as one script call, apply in order and each get their own answer', async () => {
+    const proxy = TcpProxy.to(new URL(url ?? ''), 6379);
+    await proxy.start();
+    let scriptCalls = 0;
+    // ioredis names the command in lower case: eval the first time on a connection, evalsha after.
+    proxy.onClientData = (chunk) => (scriptCalls += chunk.toString('latin1').match(/\r\n(?:evalsha|eval)\r\n/g)?.length ?? 0);
+    const store = new RedisStateStore({ url: `redis://127.0.0.1:${proxy.port}`, prefix: runPrefix, commandTimeoutMs: TIMEOUT });
+    try {
+      await store.connect();
+      const key = `conc:${randomUUID()}`;
+      const first = [randomUUID(), randomUUID(), randomUUID()];
+      for (const id of first) assert.equal((await store.reserve(id, [rate(store, key, 3)], 60_000)).ok, true);
+      assert.equal(scriptCalls, 3);
+
+      // One turn: a settle that frees a slot, then four reserves against a limit of 3.
+      scriptCalls = 0;
+      const settled = store.settle(first[0] as string, [{ key, amount: 0, expiresAtMs: store.now() + HOUR }]);
+      const reserves = Array.from({ length: 4 }, () => store.reserve(randomUUID(), [rate(store, key, 3)], 60_000));
+      await settled;
+      const results = await Promise.all(reserves);
+      assert.deepEqual(results, [{ ok: true, used: [3] }, { ok: false, index: 0, used: 3 }, { ok: false, index: 0, used: 3 }, { ok: false, index: 0, used: 3 }]);
+      assert.equal(scriptCalls, 1);
+      // A second settle of the same id in one batch with others is still a no-op.
+      scriptCalls = 0;
+      await Promise.all([store.settle(first[0] as string, [{ key: `${key}:spent`, amount: 5, expiresAtMs: store.now() + HOUR }]), store.settle(first[1] as string, [])]);
+      assert.equal(scriptCalls, 1);
+      assert.deepEqual(await store.read([key, `${key}:spent`]), [{ spent: 0, reserved: 2 }, { spent: 0, reserved: 0 }]);
+
+      // More than a batch holds in one turn: split, and every call still answered.
+      scriptCalls = 0;
+      const many = `rpm:${randomUUID()}`;
+      const count = MAX_BATCH + 8;
+      const answers = await Promise.all(Array.from({ length: count }, () => store.reserve(randomUUID(), [rate(store, many, count - 5)], 60_000)));
+      assert.equal(scriptCalls, 2);
+      assert.equal(answers.filter((answer) => answer.ok).length, count - 5);
+      assert.deepEqual(answers.slice(-5).map((answer) => answer.ok), [false, false, false, false, false]);
+
+      // A batch with no answer fails every call in it, within the deadline.
+      proxy.blackhole = true;
+      const stuck = await timed(() => Promise.allSettled([store.reserve(randomUUID(), [rate(store, key, 10)], 60_000), store.settle(randomUUID(), [])]));
+      assert.ok(stuck.ms < TIMEOUT + SLACK, `took ${stuck.ms} ms`);
+      for (const outcome of stuck.value ?? []) {
+        assert.equal(outcome.status, 'rejected');
+        assert.ok(outcome.reason instanceof StateUnavailableError, String(outcome.reason));
+        assert.match(outcome.reason.message, /redis reserve and settle got no answer within 200 ms/);
+      }
+    } finally {
+      await store.close();
+      await proxy.stop();
     }
   });
 

@@ -10,6 +10,8 @@ export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   blackhole = false;
   port = 0;
+  /** Sees every chunk a client sends toward the service (to count commands on the wire). */
+  onClientData: ((chunk: Buffer) => void) | undefined;
 
   constructor(
     private readonly targetHost: string,
@@ -27,7 +29,8 @@ export class TcpProxy {
       const upstream = net.connect(this.targetPort, this.targetHost);
       for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
         this.sockets.add(from);
-        from.on('data', (chunk) => {
+        from.on('data', (chunk: Buffer) => {
+          if (from === client) this.onClientData?.(chunk);
           if (!this.blackhole) to.write(chunk);
         });
         from.on('error', () => undefined);
