@@ -140,6 +140,21 @@ export interface StreamedBody {
   complete(): void;
 }
 
+/**
+ * Reads the rest of a finished stream's body so its connection goes back to the pool, closing it
+ * past DRAIN_LIMIT_BYTES or DRAIN_TIMEOUT_MS. A plain timer, cleared when the body closes:
+ * `AbortSignal.timeout` always fired, a second later, with an abort event and a DOMException built
+ * with its stack, for every stream (about 2.7% of a streaming gateway's CPU in a profile).
+ */
+function drain(body: UpstreamResponse['body']): void {
+  const timer = setTimeout(() => body.destroy(), DRAIN_TIMEOUT_MS);
+  timer.unref();
+  body
+    .dump({ limit: DRAIN_LIMIT_BYTES })
+    .catch(() => undefined)
+    .finally(() => clearTimeout(timer));
+}
+
 export function streamedBody(body: UpstreamResponse['body']): StreamedBody {
   let complete = false;
   async function* chunks(): AsyncGenerator<Uint8Array> {
@@ -150,7 +165,7 @@ export function streamedBody(body: UpstreamResponse['body']): StreamedBody {
       for await (const chunk of body.iterator({ destroyOnReturn: false })) yield chunk as Uint8Array;
       ended = true;
     } finally {
-      if (!ended && complete) void body.dump({ limit: DRAIN_LIMIT_BYTES, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) }).catch(() => undefined);
+      if (!ended && complete) drain(body);
       else if (!ended) body.destroy();
     }
   }
