@@ -48,7 +48,9 @@ export const MAX_BATCH = 32;
  * settles asked for in one event-loop turn go out together as one script call (EVALSHA) when the
  * turn ends (or once MAX_BATCH are waiting): one command, one write and one reply for all of them,
  * where each call used to cost its own, on the gateway's thread and in Redis. A reserve is still
- * one round trip, and the calls apply in order, each atomically, as separate scripts would. Every call has a deadline and fails fast with StateUnavailableError
+ * one round trip, and the calls apply in order, each atomically, as separate scripts would. A
+ * batch that fails (deadline, lost connection, a script error) fails every call in it; a reserve
+ * applied before the failure keeps its holds until they lapse, as after a timeout. Every call has a deadline and fails fast with StateUnavailableError
  * while the connection is down (no offline queue); ioredis reconnects in the background with
  * backoff, so recovery needs nothing from the caller. `now()` is aligned to Redis TIME so every
  * instance builds the same window keys.
