@@ -149,7 +149,7 @@ export interface StreamedBody {
 function drain(body: UpstreamResponse['body']): void {
   const timer = setTimeout(() => body.destroy(), DRAIN_TIMEOUT_MS);
   timer.unref();
-  body
+  void body
     .dump({ limit: DRAIN_LIMIT_BYTES })
     .catch(() => undefined)
     .finally(() => clearTimeout(timer));

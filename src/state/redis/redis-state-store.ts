@@ -50,9 +50,10 @@ export const MAX_BATCH = 32;
  * where each call used to cost its own, on the gateway's thread and in Redis. A reserve is still
  * one round trip, and the calls apply in order, each atomically, as separate scripts would. A
  * batch that fails (deadline, lost connection, a script error) fails every call in it; a reserve
- * applied before the failure keeps its holds until they lapse, as after a timeout. Every call has a deadline and fails fast with StateUnavailableError
- * while the connection is down (no offline queue); ioredis reconnects in the background with
- * backoff, so recovery needs nothing from the caller. `now()` is aligned to Redis TIME so every
+ * applied before the failure keeps its holds until they lapse, as after a timeout. Every batch has
+ * a deadline and fails fast with StateUnavailableError while the connection is down (no offline
+ * queue); ioredis reconnects in the background with backoff, so recovery needs nothing from the
+ * caller. `now()` is aligned to Redis TIME so every
  * instance builds the same window keys.
  */
 export class RedisStateStore implements StateStore {
@@ -207,7 +208,7 @@ export class RedisStateStore implements StateStore {
       for (const arg of call.args) args.push(arg);
       if (call.what !== what) what = 'reserve and settle';
     }
-    this.deadline(what, this.batchScript(keys.length, keys, args)).then(
+    void this.deadline(what, this.batchScript(keys.length, keys, args)).then(
       (reply) => {
         if (!Array.isArray(reply) || reply.length !== calls.length) {
           const error = new StateUnavailableError(`unexpected redis reply to a batch of ${calls.length}: ${String(reply)}`);
