@@ -212,6 +212,12 @@ describe('redis state store, several instances and the wire', { skip }, () => {
       assert.equal(scriptCalls, 1);
       assert.deepEqual(await store.read([key, `${key}:spent`]), [{ spent: 0, reserved: 2 }, { spent: 0, reserved: 0 }]);
 
+      // A read sees the calls asked for before it in the same turn.
+      const later = `tpm:${randomUUID()}`;
+      const pending = store.reserve(randomUUID(), [rate(store, later, 100, 30)], 60_000);
+      assert.deepEqual(await store.read([later]), [{ spent: 0, reserved: 30 }]);
+      assert.equal((await pending).ok, true);
+
       // More than a batch holds in one turn: split, and every call still answered.
       scriptCalls = 0;
       const many = `rpm:${randomUUID()}`;

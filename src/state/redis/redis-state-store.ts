@@ -159,6 +159,9 @@ export class RedisStateStore implements StateStore {
   async read(keys: readonly string[]): Promise<CounterUse[]> {
     if (keys.length === 0) return [];
     const names = keys.flatMap((key) => [`${this.prefix}c:${key}`, `${this.prefix}z:${key}`]);
+    // Calls queued before this read go out first (one connection keeps the order): a read sees
+    // every reserve and settle asked for before it, as when each call was sent at once.
+    this.flush();
     const reply = numbers(await this.deadline('read', this.readScript(names.length, ...names)));
     return keys.map((_, i) => ({ spent: fromUnits(reply[2 * i] ?? 0), reserved: fromUnits(reply[2 * i + 1] ?? 0) }));
   }
